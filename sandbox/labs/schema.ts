@@ -1,0 +1,111 @@
+// The shape of a lab definition. Lab definitions import this module and nothing from server/:
+// the server reads them, never the other way round.
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,30}$/, 'lowercase letters, digits and dashes, starting with a letter (max 31)');
+
+/** A service the learner may stop and start (e.g. php-fpm). Commands run in the host, as root. */
+export const ServiceSchema = z.object({
+  start: z.string().min(1),
+  stop: z.string().min(1),
+  /** exits 0 when the service is running */
+  status: z.string().min(1),
+});
+
+/** A file copied from the repository into a host when the lab is created (and on reset). */
+export const SeededFileSchema = z.object({
+  /** absolute path inside the host */
+  path: z.string().startsWith('/', 'must be an absolute path inside the host'),
+  /** path relative to sandbox/labs/files/ */
+  source: z.string().regex(/^[^/].*$/, 'relative to sandbox/labs/files/').refine((s) => !s.split('/').includes('..'), 'must not contain ..'),
+  mode: z.number().int().min(0).max(0o777).default(0o644),
+});
+
+export const HostSchema = z.object({
+  name,
+  /** logical image name; the provider maps it to a built image tag */
+  image: z.string().default('atelier-lab'),
+  /** commands run (in order, as root) when the host starts, after files are seeded: the start state */
+  boot: z.array(z.string()).default([]),
+  services: z.record(name, ServiceSchema).default({}),
+  files: z.array(SeededFileSchema).default([]),
+  env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
+  /** Linux capabilities kept (all others are dropped), e.g. NET_BIND_SERVICE for a web server on port 80 */
+  capabilities: z.array(z.string().regex(/^[A-Z_]+$/)).default([]),
+  /** working directory of the learner's shell */
+  workdir: z.string().startsWith('/').default('/root'),
+});
+
+/** A command of the chapter, run in one host. */
+export const StepSchema = z.object({
+  title: z.string().min(1),
+  host: name,
+  run: z.string().min(1),
+});
+
+export const ExpectSchema = z
+  .object({
+    exitCode: z.number().int().default(0),
+    /** every string must appear in stdout */
+    stdoutIncludes: z.array(z.string()).default([]),
+    /** regular expression source that stdout must match */
+    stdoutMatches: z.string().optional(),
+  })
+  .default({ exitCode: 0, stdoutIncludes: [] });
+
+/** A command whose result says whether a step of the chapter succeeded. */
+export const CheckSchema = z.object({
+  id: name,
+  title: z.string().min(1),
+  host: name,
+  run: z.string().min(1),
+  expect: ExpectSchema,
+});
+
+export const LabSchema = z
+  .object({
+    id: name,
+    title: z.string().min(1),
+    /** chapter slug, e.g. 05-fastcgi */
+    chapter: z.string().min(1),
+    hosts: z.array(HostSchema).min(1),
+    /** which host and port the preview tab shows */
+    preview: z.object({ host: name, port: z.number().int().min(1).max(65535), path: z.string().startsWith('/').default('/') }),
+    /** the chapter's steps, as commands: running them from the start state completes the demo */
+    solution: z.array(StepSchema).default([]),
+    checks: z.array(CheckSchema).default([]),
+  })
+  .superRefine((lab, ctx) => {
+    const hosts = new Set<string>();
+    lab.hosts.forEach((h, i) => {
+      if (hosts.has(h.name)) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `duplicate host "${h.name}"` });
+      hosts.add(h.name);
+    });
+    const known = (host: string, path: (string | number)[]) => {
+      if (!hosts.has(host)) ctx.addIssue({ code: 'custom', path, message: `unknown host "${host}" (hosts: ${[...hosts].join(', ')})` });
+    };
+    known(lab.preview.host, ['preview', 'host']);
+    lab.solution.forEach((s, i) => known(s.host, ['solution', i, 'host']));
+    lab.checks.forEach((c, i) => known(c.host, ['checks', i, 'host']));
+  });
+
+export type LabInput = z.input<typeof LabSchema>;
+export type Lab = z.output<typeof LabSchema>;
+export type LabHost = Lab['hosts'][number];
+export type LabStep = Lab['solution'][number];
+export type LabCheck = Lab['checks'][number];
+
+/** Identity for typing: lab files call defineLab({...}) and get editor completion. */
+export function defineLab(lab: LabInput): LabInput {
+  return lab;
+}
+
+/** Validates a definition; the error names the lab file and each bad field. */
+export function parseLab(source: string, input: unknown): Lab {
+  const result = LabSchema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new Error(`Invalid lab definition in ${source}:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `npm start`: install what is missing, build the site, run the server (site, API, terminals, preview).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh deps docker image
+export PATH="$PWD/node_modules/.bin:$PATH"
+astro build
+exec node server/main.ts
