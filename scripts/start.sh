@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh deps docker image
 export PATH="$PWD/node_modules/.bin:$PATH"
-astro build
+npm run build
 exec node server/main.ts

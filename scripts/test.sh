@@ -10,7 +10,7 @@ cleanup() { node scripts/clean-test-labs.ts || true; }
 trap cleanup EXIT
 cleanup
 echo "== typecheck"; tsc --noEmit -p tsconfig.json
-echo "== build"; astro build >/dev/null
+echo "== build"; npm run --silent build >/dev/null
 echo "== tests (unit, integration, e2e, security)"
 # One run so that the closing summary counts every test.
 node --test --test-concurrency=1 --test-reporter=spec \
