@@ -1,0 +1,61 @@
+// The HTTP API of the lab panel: GET/POST /api/labs/{name}, POST /api/labs/{name}/reset.
+// Every answer is JSON; errors carry a French message for the student.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NoRoomError, UnknownLabError, type LabAccess, type LabView } from '../terminal/ports.ts';
+import type { Identity } from './identity.ts';
+import { originAllowed } from './origin.ts';
+import type { RateLimiter } from './rate-limit.ts';
+
+export interface ApiOptions {
+  labs: LabAccess;
+  identity: Identity;
+  allowedOrigins: ReadonlySet<string>;
+  createLimiter: RateLimiter;
+  /** absolute URL prefix of the preview origin, e.g. http://127.0.0.1:4322 */
+  previewOrigin: string;
+  log?: (msg: string) => void;
+}
+
+const ROUTE = /^\/api\/labs\/([a-z][a-z0-9-]{0,30})(\/reset)?$/;
+
+export function labApi(opts: ApiOptions) {
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(JSON.stringify(body));
+  };
+  const info = (lab: LabView) => ({ ...lab, previewUrl: `${opts.previewOrigin}/p/${lab.labId}/` });
+
+  /** Returns false when the request is not for the API. */
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (!path.startsWith('/api/')) return false;
+    const m = ROUTE.exec(path);
+    if (!m) return json(res, 404, { error: 'not-found', message: 'adresse inconnue' }), true;
+    const [, name, reset] = m as unknown as [string, string, string | undefined];
+    try {
+      if (req.method === 'GET' && !reset) {
+        const learner = opts.identity.ensure(req, res);
+        const lab = await opts.labs.find(learner, name);
+        return lab ? json(res, 200, info(lab)) : json(res, 404, { error: 'no-lab', message: "ce lab n'est pas lancé" }), true;
+      }
+      if (req.method !== 'POST') return json(res, 405, { error: 'method', message: 'méthode non permise' }), true;
+      // State changes come only from the site's own pages: a learner page in the preview is same-site
+      // (same host, other port), so the SameSite cookie alone would not stop it.
+      if (!originAllowed(req, opts.allowedOrigins)) return json(res, 403, { error: 'origin', message: 'origine refusée' }), true;
+      if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+        return json(res, 415, { error: 'content-type', message: 'Content-Type: application/json attendu' }), true;
+      }
+      const learner = opts.identity.ensure(req, res);
+      if (!opts.createLimiter.take(learner)) {
+        return json(res, 429, { error: 'rate-limited', message: 'trop de demandes : attendez une minute' }), true;
+      }
+      const lab = reset ? await opts.labs.reset(learner, name) : await opts.labs.ensure(learner, name);
+      return json(res, 200, info(lab)), true;
+    } catch (err) {
+      if (err instanceof UnknownLabError) return json(res, 404, { error: 'unknown-lab', message: err.message }), true;
+      if (err instanceof NoRoomError) return json(res, 503, { error: 'no-room', message: err.message }), true;
+      opts.log?.(`api ${req.method} ${path}: ${(err as Error).stack ?? err}`);
+      return json(res, 500, { error: 'engine', message: 'le lab ne peut pas démarrer pour le moment ; réessayez' }), true;
+    }
+  };
+}

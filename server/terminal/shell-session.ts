@@ -1,0 +1,150 @@
+// One shell of one learner in one lab host. It outlives WebSocket connections: a client that comes
+// back within the grace period (page reload, Wi-Fi change) reattaches to the same shell and gets the
+// recent screen contents replayed. At most one client is attached; a new one replaces the old one.
+import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from '../../protocol/terminal.ts';
+import type { Shell } from './ports.ts';
+
+export interface ShellClient {
+  /** Sends output bytes; returns the bytes the connection still has buffered (ws.bufferedAmount). */
+  send(data: Buffer): number;
+  /** The shell ended or the session was taken over by another connection. */
+  end(reason: 'exited' | 'replaced' | 'closed'): void;
+}
+
+const REPLAY_BYTES = 64 * 1024;
+/** Output is coalesced within one turn of the event loop, up to this size per frame. */
+const FRAME_BYTES = 16 * 1024;
+
+export class ShellSession {
+  readonly shell: Shell;
+  #client: ShellClient | null = null;
+  #unacked = 0;
+  #paused = false;
+  #held = false;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #flushScheduled = false;
+  #replay: Buffer[] = [];
+  #replayBytes = 0;
+  #graceTimer: NodeJS.Timeout | null = null;
+  #closed = false;
+  /** peak of bytes sent but not yet acknowledged, for benchmarks */
+  peakQueued = 0;
+
+  readonly #options: { graceMs: number; onClose: () => void };
+
+  constructor(shell: Shell, options: { graceMs: number; onClose: () => void }) {
+    this.shell = shell;
+    this.#options = options;
+    shell.output.on('data', (chunk: Buffer) => this.#onOutput(chunk));
+    shell.output.on('error', () => this.close());
+    shell.output.on('end', () => this.close());
+    void shell.exited.then(() => this.close(), () => this.close());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  attach(client: ShellClient): Buffer {
+    if (this.#graceTimer) clearTimeout(this.#graceTimer);
+    this.#graceTimer = null;
+    const previous = this.#client;
+    this.#client = client;
+    previous?.end('replaced');
+    this.#unacked = 0;
+    this.#held = false;
+    this.#updateFlow();
+    return this.#replayBuffer();
+  }
+
+  detach(client: ShellClient): void {
+    if (this.#client !== client) return;
+    this.#client = null;
+    this.#updateFlow();
+    this.#graceTimer = setTimeout(() => this.close(), this.#options.graceMs);
+    this.#graceTimer.unref();
+  }
+
+  input(data: Buffer): void {
+    this.#flush(); // flush on input: the learner sees output up to their keystroke at once
+    this.shell.write(data);
+  }
+
+  ack(bytes: number): void {
+    this.#unacked = Math.max(0, this.#unacked - bytes);
+    this.#updateFlow();
+  }
+
+  /** The client asked to stop (e.g. its tab is hidden) or to go on. */
+  hold(held: boolean): void {
+    this.#held = held;
+    this.#updateFlow();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#graceTimer) clearTimeout(this.#graceTimer);
+    this.#client?.end('exited');
+    this.#client = null;
+    void this.shell.close().catch(() => {});
+    this.#options.onClose();
+  }
+
+  #onOutput(chunk: Buffer): void {
+    this.#remember(chunk);
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes >= FRAME_BYTES) this.#flush();
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#pendingBytes === 0) return;
+    const data = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const client = this.#client;
+    if (!client) return; // kept in the replay buffer only
+    this.#unacked += data.length;
+    const buffered = client.send(data);
+    this.peakQueued = Math.max(this.peakQueued, this.#unacked, buffered);
+    this.#updateFlow(buffered);
+  }
+
+  /** Stops reading from the shell while the client is behind, or gone. */
+  #updateFlow(buffered = 0): void {
+    const behind = Math.max(this.#unacked, buffered);
+    const shouldPause = this.#client === null || this.#held || behind > HIGH_WATER_BYTES;
+    const shouldResume = this.#client !== null && !this.#held && behind < LOW_WATER_BYTES;
+    if (shouldPause && !this.#paused) {
+      this.#paused = true;
+      this.shell.output.pause();
+    } else if (this.#paused && shouldResume) {
+      this.#paused = false;
+      this.shell.output.resume();
+    }
+  }
+
+  #remember(chunk: Buffer): void {
+    this.#replay.push(chunk);
+    this.#replayBytes += chunk.length;
+    while (this.#replayBytes - (this.#replay[0]?.length ?? 0) >= REPLAY_BYTES) {
+      this.#replayBytes -= this.#replay.shift()!.length;
+    }
+  }
+
+  /** Recent output, starting at a line boundary so that no escape sequence is cut in half. */
+  #replayBuffer(): Buffer {
+    this.#flush();
+    const all = Buffer.concat(this.#replay, this.#replayBytes);
+    if (all.length < REPLAY_BYTES) return all;
+    const nl = all.indexOf(0x0a);
+    return nl >= 0 ? all.subarray(nl + 1) : all;
+  }
+}
