@@ -110,12 +110,18 @@ export function parseServerMessage(text: string): ServerMessage | null {
     return null;
   }
   if (!isObject(m) || typeof m.t !== 'string') return null;
+  const str = (v: unknown) => typeof v === 'string';
   switch (m.t) {
     case 'hello':
+      return str(m.labId) && str(m.host) && Array.isArray(m.hosts) && m.hosts.every(str) && typeof m.resumed === 'boolean'
+        ? (m as ServerMessage)
+        : null;
     case 'status':
+      return str(m.state) && (m.message === undefined || str(m.message)) ? (m as ServerMessage) : null;
     case 'error':
+      return str(m.code) && str(m.message) ? (m as ServerMessage) : null;
     case 'pong':
-      return m as ServerMessage;
+      return intIn(m.id, 0, 2 ** 31) ? (m as ServerMessage) : null;
     default:
       return null;
   }
