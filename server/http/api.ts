@@ -11,8 +11,8 @@ export interface ApiOptions {
   identity: Identity;
   allowedOrigins: ReadonlySet<string>;
   createLimiter: RateLimiter;
-  /** absolute URL prefix of the preview origin, e.g. http://127.0.0.1:4322 */
-  previewOrigin: string;
+  /** origin of the preview for this request, e.g. http://localhost:4322 */
+  previewOrigin: (req: IncomingMessage) => string;
   log?: (msg: string) => void;
 }
 
@@ -23,7 +23,7 @@ export function labApi(opts: ApiOptions) {
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(JSON.stringify(body));
   };
-  const info = (lab: LabView) => ({ ...lab, previewUrl: `${opts.previewOrigin}/p/${lab.labId}/` });
+  const info = (req: IncomingMessage, lab: LabView) => ({ ...lab, previewUrl: `${opts.previewOrigin(req)}/p/${lab.labId}/` });
 
   /** Returns false when the request is not for the API. */
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -36,7 +36,7 @@ export function labApi(opts: ApiOptions) {
       if (req.method === 'GET' && !reset) {
         const learner = opts.identity.ensure(req, res);
         const lab = await opts.labs.find(learner, name);
-        return lab ? json(res, 200, info(lab)) : json(res, 404, { error: 'no-lab', message: "ce lab n'est pas lancé" }), true;
+        return lab ? json(res, 200, info(req, lab)) : json(res, 404, { error: 'no-lab', message: "ce lab n'est pas lancé" }), true;
       }
       if (req.method !== 'POST') return json(res, 405, { error: 'method', message: 'méthode non permise' }), true;
       // State changes come only from the site's own pages: a learner page in the preview is same-site
@@ -50,7 +50,7 @@ export function labApi(opts: ApiOptions) {
         return json(res, 429, { error: 'rate-limited', message: 'trop de demandes : attendez une minute' }), true;
       }
       const lab = reset ? await opts.labs.reset(learner, name) : await opts.labs.ensure(learner, name);
-      return json(res, 200, info(lab)), true;
+      return json(res, 200, info(req, lab)), true;
     } catch (err) {
       if (err instanceof UnknownLabError) return json(res, 404, { error: 'unknown-lab', message: err.message }), true;
       if (err instanceof NoRoomError) return json(res, 503, { error: 'no-room', message: err.message }), true;

@@ -1,0 +1,69 @@
+// The web side of Atelier, independent of how labs run: the lab API, the terminal WebSocket and the
+// preview proxy. Used by the production server (server/main.ts) and by `astro dev` (server/dev.ts),
+// so both give the student one address for the site, the API and the terminals.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { labApi } from './http/api.ts';
+import { anonymousCookieIdentity } from './http/identity.ts';
+import { RateLimiter } from './http/rate-limit.ts';
+import type { WebSettings } from './http/settings.ts';
+import { previewProxy } from './preview/proxy.ts';
+import { TerminalGateway } from './terminal/gateway.ts';
+import type { LabAccess } from './terminal/ports.ts';
+
+export interface Backend {
+  /** Handles /api/* requests; returns false for anything else. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Handles the terminal WebSocket upgrade; returns false for other upgrades. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  readonly preview: Server;
+  readonly gateway: TerminalGateway;
+  close(): Promise<void>;
+}
+
+export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg: string) => void = console.error): Backend {
+  const identity = anonymousCookieIdentity({ secret: settings.secret, secure: settings.secureCookie, maxAgeSeconds: 30 * 24 * 3600 });
+  const gateway = new TerminalGateway({
+    labs,
+    identity,
+    allowedOrigins: settings.siteOrigins,
+    connectionsPerLearner: settings.connectionsPerLearner,
+    connectLimiter: new RateLimiter(settings.connectsPerMinute, settings.connectsPerMinute),
+    graceMs: settings.graceMs,
+    log,
+  });
+  const api = labApi({
+    labs,
+    identity,
+    allowedOrigins: settings.siteOrigins,
+    createLimiter: new RateLimiter(settings.labCreatesPerMinute, settings.labCreatesPerMinute),
+    previewOrigin: (req) => settings.previewOrigin ?? `http://${hostName(req)}:${settings.previewPort}`,
+    log,
+  });
+  const proxy = previewProxy(labs, { timeoutMs: 15_000 });
+  const preview = createServer((req, res) => {
+    proxy(req, res).catch((err: unknown) => {
+      log(`preview: ${String(err)}`);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  return {
+    handleRequest: (req, res) => api(req, res),
+    handleUpgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
+    preview,
+    gateway,
+    async close() {
+      await gateway.close();
+      await new Promise<void>((ok) => preview.close(() => ok()));
+    },
+  };
+}
+
+/** The host name the student used for the site (without port), so the preview is reachable the same way. */
+function hostName(req: IncomingMessage): string {
+  try {
+    return new URL(`http://${req.headers.host ?? 'localhost'}`).hostname; // keeps [::1] bracketed
+  } catch {
+    return 'localhost';
+  }
+}

@@ -1,0 +1,77 @@
+// Settings of the web side (ports, origins, secrets, per-learner limits), from the environment.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { normalizeOrigin } from './origin.ts';
+
+const int = (def: number) => z.coerce.number().int().min(0).default(def);
+
+const Env = z.object({
+  PORT: int(4321),
+  HOST: z.string().default('127.0.0.1'),
+  ATELIER_PREVIEW_PORT: int(4322),
+  /** origins the site is reached at, comma-separated (default: http://localhost:PORT and http://127.0.0.1:PORT) */
+  ATELIER_SITE_ORIGINS: z.string().optional(),
+  /** origin of the preview, e.g. https://preview.example.org (default: the site's host name on the preview port) */
+  ATELIER_PREVIEW_ORIGIN: z.string().optional(),
+  /** HMAC key of the learner cookie; default: a random key kept in ATELIER_SECRET_FILE */
+  ATELIER_SECRET: z.string().min(32, 'ATELIER_SECRET must be at least 32 characters').optional(),
+  ATELIER_SECRET_FILE: z.string().default('.atelier/secret'),
+  ATELIER_SECURE_COOKIE: z.enum(['0', '1']).default('0'),
+  /** how long a shell waits for its learner to come back after a disconnect */
+  ATELIER_GRACE_SECONDS: int(120),
+  ATELIER_CONNECTIONS_PER_LEARNER: int(16),
+  ATELIER_CONNECTS_PER_MINUTE: int(60),
+  ATELIER_LAB_CREATES_PER_MINUTE: int(10),
+});
+
+export interface WebSettings {
+  port: number;
+  host: string;
+  previewPort: number;
+  siteOrigins: Set<string>;
+  previewOrigin: string | null;
+  secret: Buffer;
+  secureCookie: boolean;
+  graceMs: number;
+  connectionsPerLearner: number;
+  connectsPerMinute: number;
+  labCreatesPerMinute: number;
+}
+
+export function webSettings(env: NodeJS.ProcessEnv = process.env, root = process.cwd()): WebSettings {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const origins = (e.ATELIER_SITE_ORIGINS ?? `http://localhost:${e.PORT},http://127.0.0.1:${e.PORT}`)
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map(normalizeOrigin);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    previewPort: e.ATELIER_PREVIEW_PORT,
+    siteOrigins: new Set(origins),
+    previewOrigin: e.ATELIER_PREVIEW_ORIGIN ? normalizeOrigin(e.ATELIER_PREVIEW_ORIGIN) : null,
+    secret: e.ATELIER_SECRET ? Buffer.from(e.ATELIER_SECRET) : persistentSecret(resolve(root, e.ATELIER_SECRET_FILE)),
+    secureCookie: e.ATELIER_SECURE_COOKIE === '1',
+    graceMs: e.ATELIER_GRACE_SECONDS * 1000,
+    connectionsPerLearner: e.ATELIER_CONNECTIONS_PER_LEARNER,
+    connectsPerMinute: e.ATELIER_CONNECTS_PER_MINUTE,
+    labCreatesPerMinute: e.ATELIER_LAB_CREATES_PER_MINUTE,
+  };
+}
+
+/** A restart must not log every learner out (their labs live on in the engine): keep the key on disk. */
+function persistentSecret(file: string): Buffer {
+  if (existsSync(file)) return readFileSync(file);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const secret = randomBytes(32);
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
