@@ -1,0 +1,196 @@
+// The sandbox provider interface: what the lab manager (and the terminal gateway, through it) may ask
+// of whatever runs the labs. Engine-neutral: nothing here knows Docker, Kubernetes, HTTP or WebSockets.
+// The engine is the source of truth: every lab carries its identity as labels/annotations, so a
+// restarted backend finds its labs again with listLabs().
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Lab } from '../../sandbox/labs/schema.ts';
+
+/** What createLab needs. `labId` comes from newLabId(): random and unguessable. */
+export interface LabSpec {
+  labId: string;
+  /** the learner's id */
+  owner: string;
+  definition: Lab;
+  /** hard expiry, stored with the lab; the reaper removes the lab after it */
+  expiresAt: Date;
+}
+
+/** running: usable; stopped: exists but not running (engine restarted, PID 1 killed); missing: not created */
+export type HostState = 'running' | 'stopped' | 'missing';
+
+export interface LabHostStatus {
+  name: string;
+  state: HostState;
+}
+
+/**
+ * ready: every host of the definition runs; stopped: every host exists but some are not running
+ * (a reset brings it back); partial: something is missing (being created, half-created or half-removed).
+ */
+export type LabState = 'ready' | 'stopped' | 'partial';
+
+/** A lab as found in the engine. */
+export interface LabInfo {
+  labId: string;
+  owner: string;
+  /** the definition's id, e.g. nginx-remote */
+  definitionId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  state: LabState;
+  /** the hosts the definition declares (as recorded at creation), with their state */
+  hosts: LabHostStatus[];
+}
+
+export interface LabFilter {
+  owner?: string;
+  labId?: string;
+  definitionId?: string;
+}
+
+export interface ExecOptions {
+  /** the command is killed after this long (default from configuration) */
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  /** default: the host's workdir */
+  workdir?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** true when the command was killed at timeoutMs (exitCode is then 124 or 137) */
+  timedOut: boolean;
+}
+
+export interface TerminalOptions {
+  cols: number;
+  rows: number;
+  /** extra environment for the shell (TERM and LANG are always set) */
+  env?: Record<string, string>;
+}
+
+/**
+ * An interactive shell (`bash -l`, as root, at the host's workdir) on a pseudo-terminal.
+ * Flow control: pausing `output` stops reading from the engine, which stops the shell's writes.
+ */
+export interface TerminalSession {
+  readonly id: string;
+  readonly labId: string;
+  readonly host: string;
+  /** raw terminal bytes; ends when the shell exits or the session is closed */
+  readonly output: Readable;
+  write(data: string | Uint8Array): void;
+  resize(cols: number, rows: number): Promise<void>;
+  /** hangs up the shell (SIGHUP, like closing a terminal window) and ends the stream; idempotent */
+  close(): Promise<void>;
+  /** settles when the shell has ended; exitCode is null when the engine could not say */
+  readonly exited: Promise<{ exitCode: number | null }>;
+}
+
+export type ServiceAction = 'start' | 'stop' | 'status';
+
+export interface ServiceResult {
+  /** whether the service runs after the action (from the definition's status command) */
+  running: boolean;
+  /** exit code of the start/stop/status command itself */
+  exitCode: number;
+  output: string;
+}
+
+/** An address the backend can open a TCP connection to (labs cannot connect out to it). */
+export interface PreviewTarget {
+  host: string;
+  port: number;
+}
+
+export interface ProviderHealth {
+  /** false when the engine does not answer */
+  ok: boolean;
+  engine: string;
+  /** isolation that could not be put in place (firewall, disk quota...): the service runs, but weaker */
+  warnings: string[];
+}
+
+export interface SandboxProvider {
+  readonly name: string;
+  /** one-time setup (host firewall, engine checks); safe to call more than once */
+  init(): Promise<void>;
+  /** Creates every host, seeds files, runs boot commands. On failure removes what it created and throws LabCreateError. */
+  createLab(spec: LabSpec): Promise<LabInfo>;
+  /** Labs found in the engine (including partial ones, for the reaper). */
+  listLabs(filter?: LabFilter): Promise<LabInfo[]>;
+  getLab(labId: string): Promise<LabInfo | undefined>;
+  /** Runs a shell command (bash -c) as root in a host. */
+  exec(labId: string, host: string, command: string, options?: ExecOptions): Promise<ExecResult>;
+  openTerminal(labId: string, host: string, options: TerminalOptions): Promise<TerminalSession>;
+  service(labId: string, host: string, name: string, action: ServiceAction): Promise<ServiceResult>;
+  previewTarget(labId: string): Promise<PreviewTarget>;
+  /** Recreates every host from the definition (same labId, owner, expiry). */
+  resetLab(labId: string): Promise<LabInfo>;
+  /** Removes everything of the lab; no error when it is already gone. */
+  destroyLab(labId: string): Promise<void>;
+  healthy(): Promise<ProviderHealth>;
+  /** releases connections (labs keep running) */
+  close(): Promise<void>;
+}
+
+/** 96 random bits, lowercase hex: unguessable, and safe in names of containers, pods and networks. */
+export function newLabId(): string {
+  return randomBytes(12).toString('hex');
+}
+
+export const LAB_ID_PATTERN = /^[a-z0-9]{8,40}$/;
+
+export function assertLabId(labId: string): void {
+  if (!LAB_ID_PATTERN.test(labId)) throw new LabNotFoundError(labId);
+}
+
+export class LabNotFoundError extends Error {
+  readonly labId: string;
+  constructor(labId: string) {
+    super(`no lab ${JSON.stringify(labId)}`);
+    this.name = 'LabNotFoundError';
+    this.labId = labId;
+  }
+}
+
+export class HostNotFoundError extends Error {
+  constructor(labId: string, host: string) {
+    super(`lab ${labId} has no running host ${JSON.stringify(host)}`);
+    this.name = 'HostNotFoundError';
+  }
+}
+
+export class ServiceNotFoundError extends Error {
+  constructor(host: string, service: string) {
+    super(`host ${JSON.stringify(host)} has no service ${JSON.stringify(service)}`);
+    this.name = 'ServiceNotFoundError';
+  }
+}
+
+/** The definition a lab was created from is no longer known (renamed or removed). */
+export class UnknownDefinitionError extends Error {
+  constructor(definitionId: string) {
+    super(`no lab definition ${JSON.stringify(definitionId)}`);
+    this.name = 'UnknownDefinitionError';
+  }
+}
+
+/** Creating a lab failed; whatever was created has been removed. */
+export class LabCreateError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LabCreateError';
+  }
+}
+
+/** The engine did not answer in time or answered with an error. */
+export class EngineError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EngineError';
+  }
+}
