@@ -1,0 +1,65 @@
+// Astro builds the course site from site/ (pages, layouts, components) and content/ (chapters in MDX).
+// Everything is rendered at build time: code blocks by Expressive Code, sequence diagrams by our remark
+// plugin. The pages request nothing from any outside host.
+import { defineConfig } from 'astro/config';
+import { unified } from '@astrojs/markdown-remark';
+import mdx from '@astrojs/mdx';
+import expressiveCode, { pluginFramesTexts } from 'astro-expressive-code';
+import remarkSequence from './site/lib/sequence/remark.ts';
+import remarkFrenchTypography from './site/lib/french-typography.ts';
+import rehypeExternalLinks from './site/lib/external-links.ts';
+
+// The copy button and terminal frames speak French, like the page.
+pluginFramesTexts.addLocale('fr', {
+  terminalWindowFallbackTitle: 'Fenêtre de terminal',
+  copyButtonTooltip: 'Copier dans le presse-papiers',
+  copyButtonCopied: 'Copié\u00A0!',
+});
+
+export default defineConfig({
+  srcDir: './site',
+  publicDir: './site/public',
+  output: 'static',
+  // /05-fastcgi/ is written as dist/05-fastcgi/index.html; the server redirects /05-fastcgi to it.
+  build: { format: 'directory' },
+  trailingSlash: 'ignore',
+  markdown: {
+    // Astro 7 defaults to the Sätteri processor, which does not run remark plugins: the unified one does,
+    // for .md and (through extendMarkdownConfig, on by default) for .mdx. Remark plugins run before
+    // rehype ones, so ```sequence blocks become SVG figures before Expressive Code looks at code blocks.
+    processor: unified({
+      remarkPlugins: [remarkSequence, remarkFrenchTypography],
+      rehypePlugins: [rehypeExternalLinks],
+      smartypants: {
+        // French quotation marks; the non-breaking spaces inside them come from remarkFrenchTypography.
+        openingQuotes: { double: '«', single: '‘' },
+        closingQuotes: { double: '»', single: '’' },
+      },
+    }),
+  },
+  integrations: [
+    // Must come before mdx() so that code blocks in MDX go through it.
+    expressiveCode({
+      // First theme = base; the other one applies with prefers-color-scheme or <html data-theme="…">,
+      // the attribute the theme toggle sets.
+      themes: ['github-light', 'github-dark'],
+      defaultLocale: 'fr',
+      useDarkModeMediaQuery: true,
+      themeCssSelector: (theme) => `[data-theme='${theme.type}']`,
+      styleOverrides: {
+        codeFontFamily: 'ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, Consolas, "Liberation Mono", monospace',
+        uiFontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", sans-serif',
+        codeFontSize: '0.875rem',
+        borderRadius: '0.4rem',
+      },
+      defaultProps: {
+        // Long docker run commands wrap instead of scrolling sideways on a phone; the copy button
+        // still copies them as one line.
+        wrap: true,
+        preserveIndent: true,
+        hangingIndent: 2,
+      },
+    }),
+    mdx(),
+  ],
+});
