@@ -57,14 +57,14 @@ const EnvSchema = z.object({
    * layer, bounded only where ATELIER_LAB_DISK_MB can be enforced.
    */
   ATELIER_LAB_ROOTFS: z.enum(['readonly', 'writable']).default('readonly'),
-  /** read-only mode: directories kept writable, copied from the image into bounded tmpfs volumes */
-  ATELIER_LAB_WRITABLE: sizedPaths('/etc:32,/var:128,/root:16,/home:8,/srv:8,/opt:8'),
-  /** empty tmpfs mounts (both modes) */
-  ATELIER_LAB_TMPFS: sizedPaths('/tmp:64,/run:16'),
+  /** read-only mode: directories kept writable, copied from the image into bounded tmpfs volumes (path:MiB) */
+  ATELIER_LAB_WRITABLE: sizedPaths('/etc:32,/var:128,/run:16,/tmp:64,/root:16'),
+  /** extra empty tmpfs mounts, both modes (path:MiB); not a path of ATELIER_LAB_WRITABLE in read-only mode */
+  ATELIER_LAB_TMPFS: sizedPaths(''),
   /** size of a writable directory made for seeded files outside the paths above (read-only mode) */
   ATELIER_LAB_SEED_DIR_MB: int(1, 4096, 32),
-  /** RLIMIT_NOFILE; Podman needs it explicit */
-  ATELIER_LAB_NOFILE: int(64, 1048576, 65536),
+  /** RLIMIT_NOFILE (soft = hard); Podman needs it explicit. At most the engine's own hard limit. */
+  ATELIER_LAB_NOFILE: int(64, 1048576, 4096),
   /**
    * RLIMIT_NPROC. It counts processes per user id across the whole machine (not per container), so a
    * small value would let one lab starve another's www-data; the per-container bound is ATELIER_LAB_PIDS.

@@ -1,0 +1,77 @@
+// The container of one lab host, hardened: what it may use (memory, processes, CPU, writable space),
+// what it may do (capabilities, no new privileges, never privileged, no host mounts) and where it is
+// (its lab's internal network, reachable by its host name).
+import type Docker from 'dockerode';
+import type { LabHost } from '../../../sandbox/labs/schema.ts';
+import type { Config } from '../../config.ts';
+import { LABEL } from './labels.ts';
+import { tmpfsVolume, type DirSnapshot, type WritableDir } from './rootfs.ts';
+
+export interface HostSpecInput {
+  host: LabHost;
+  image: string;
+  name: string;
+  network: string;
+  labels: Record<string, string>;
+  limits: Config['host'];
+  /** read-only root filesystem: these directories are writable (bounded tmpfs volumes) */
+  writable: { dirs: WritableDir[]; snapshots: Map<string, DirSnapshot | null> } | undefined;
+  /** writable layer quota, only when the storage driver supports it */
+  storageQuota: boolean;
+}
+
+const tmpfsOptions = (sizeMb: number, path: string) => `rw,nosuid,nodev,size=${sizeMb}m,mode=${path === '/tmp' ? '1777' : '755'}`;
+
+export function hostContainerSpec(input: HostSpecInput): Docker.ContainerCreateOptions {
+  const { host, limits } = input;
+  const labels = { ...input.labels, [LABEL.host]: host.name };
+  const hostConfig: Docker.HostConfig = {
+    NetworkMode: input.network,
+    RestartPolicy: { Name: 'no' },
+    // The image's PID 1 is tini; Docker's own init would be a second one.
+    Init: false,
+    Privileged: false,
+    CapDrop: ['ALL'],
+    CapAdd: host.capabilities,
+    // The default seccomp profile stays on (no seccomp= entry here).
+    SecurityOpt: ['no-new-privileges:true'],
+    Memory: limits.memoryBytes,
+    MemorySwap: limits.memoryBytes,
+    PidsLimit: limits.pidsLimit,
+    CpuShares: limits.cpuShares,
+    ShmSize: limits.shmBytes,
+    Ulimits: [
+      { Name: 'nofile', Soft: limits.nofile, Hard: limits.nofile },
+      { Name: 'nproc', Soft: limits.nproc, Hard: limits.nproc },
+    ],
+    // Under memory pressure on the machine, lab processes go first.
+    OomScoreAdj: 500,
+    // Lab networks are IPv4 only; no link-local IPv6 path to the machine either.
+    Sysctls: { 'net.ipv6.conf.all.disable_ipv6': '1' },
+    LogConfig: { Type: 'json-file', Config: { 'max-size': limits.logMaxSize, 'max-file': String(limits.logMaxFile) } },
+    Tmpfs: Object.fromEntries(Object.entries(limits.tmpfs).map(([path, mb]) => [path, tmpfsOptions(mb, path)])),
+    Binds: [],
+  };
+  if (limits.nanoCpus > 0) hostConfig.NanoCpus = limits.nanoCpus;
+  if (input.storageQuota) hostConfig.StorageOpt = { size: `${Math.ceil(limits.diskBytes / 1024 / 1024)}M` };
+  if (input.writable) {
+    hostConfig.ReadonlyRootfs = true;
+    hostConfig.Mounts = input.writable.dirs.map((d) => ({ Source: '', ...tmpfsVolume(d, input.writable!.snapshots.get(d.path), input.labels) }));
+  }
+  return {
+    name: input.name,
+    Image: input.image,
+    Hostname: host.name,
+    Labels: labels,
+    Env: ['LANG=C.UTF-8', ...Object.entries(host.env).map(([k, v]) => `${k}=${v}`)],
+    StopTimeout: 2,
+    HostConfig: hostConfig,
+    NetworkingConfig: { EndpointsConfig: { [input.network]: { Aliases: [host.name] } } },
+  };
+}
+
+/** A Docker error that means "this storage driver cannot do per-container quotas". */
+export function isStorageQuotaUnsupported(err: unknown): boolean {
+  const message = (err as { json?: { message?: string }; message?: string })?.json?.message ?? (err as Error)?.message ?? '';
+  return /storage-opt|storage opt|quota|pquota|xfs/i.test(message);
+}

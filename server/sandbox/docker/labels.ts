@@ -1,0 +1,130 @@
+// Names and labels of a lab's engine objects. Labels are the source of truth: listLabs() rebuilds every
+// lab from them, so nothing about a lab lives only in the backend's memory.
+import { createHash } from 'node:crypto';
+import type { HostState, LabInfo, LabState } from '../provider.ts';
+
+export const LABEL = {
+  owner: 'atelier.owner',
+  /** the definition id, e.g. nginx-remote */
+  lab: 'atelier.lab',
+  /** the instance id (random) */
+  labId: 'atelier.lab-id',
+  created: 'atelier.created',
+  expires: 'atelier.expires',
+  /** on containers: the host name */
+  host: 'atelier.host',
+  /** on networks: every host of the definition, comma-separated (to tell a half-created lab) */
+  hosts: 'atelier.hosts',
+  /** "1" on everything created by tests */
+  test: 'atelier.test',
+} as const;
+
+export interface Naming {
+  /** "atelier-" or "atelier-test-" */
+  prefix: string;
+  test: boolean;
+}
+
+export function naming(test: boolean): Naming {
+  return { prefix: test ? 'atelier-test-' : 'atelier-', test };
+}
+
+export function containerName(n: Naming, labId: string, host: string): string {
+  return `${n.prefix}${labId}-${host}`;
+}
+
+export function networkName(n: Naming, labId: string): string {
+  return `${n.prefix}${labId}`;
+}
+
+/** Linux bridge name (15 bytes at most): "atl-" + 11 hex, so host firewall rules can match "atl+". */
+export function bridgeName(labId: string): string {
+  return `atl-${createHash('sha256').update(labId).digest('hex').slice(0, 11)}`;
+}
+
+export interface LabLabels {
+  labId: string;
+  owner: string;
+  definitionId: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export function labLabels(n: Naming, lab: LabLabels): Record<string, string> {
+  const labels: Record<string, string> = {
+    [LABEL.owner]: lab.owner,
+    [LABEL.lab]: lab.definitionId,
+    [LABEL.labId]: lab.labId,
+    [LABEL.created]: lab.createdAt.toISOString(),
+    [LABEL.expires]: lab.expiresAt.toISOString(),
+  };
+  if (n.test) labels[LABEL.test] = '1';
+  return labels;
+}
+
+/** Engine-side filter for list calls (label=...); the test/production split is finished by `mine`. */
+export function labelFilter(n: Naming, extra: Record<string, string | undefined> = {}): { label: string[] } {
+  const label: string[] = [LABEL.labId];
+  if (n.test) label.push(`${LABEL.test}=1`);
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) label.push(`${k}=${v}`);
+  return { label };
+}
+
+/** Production never sees test labs, and tests never see production labs. */
+export function mine(n: Naming, labels: Record<string, string> | undefined): boolean {
+  if (!labels?.[LABEL.labId]) return false;
+  return n.test ? labels[LABEL.test] === '1' : labels[LABEL.test] === undefined;
+}
+
+export interface FoundNetwork {
+  labels: Record<string, string>;
+}
+
+export interface FoundContainer {
+  labels: Record<string, string>;
+  /** engine state: running, exited, created, ... */
+  state: string;
+}
+
+function date(text: string | undefined): Date {
+  const d = new Date(text ?? '');
+  return Number.isNaN(d.getTime()) ? new Date(0) : d;
+}
+
+/** Groups engine objects by lab id and tells each lab's state. */
+export function assembleLabs(networks: FoundNetwork[], containers: FoundContainer[]): LabInfo[] {
+  const byId = new Map<string, { network?: FoundNetwork; containers: FoundContainer[] }>();
+  const entry = (id: string) => {
+    let e = byId.get(id);
+    if (!e) byId.set(id, (e = { containers: [] }));
+    return e;
+  };
+  for (const n of networks) entry(n.labels[LABEL.labId]!).network = n;
+  for (const c of containers) entry(c.labels[LABEL.labId]!).containers.push(c);
+
+  const labs: LabInfo[] = [];
+  for (const [labId, { network, containers: found }] of byId) {
+    const labels = network?.labels ?? found[0]!.labels;
+    const declared = (network?.labels[LABEL.hosts] ?? '').split(',').filter(Boolean);
+    const names = [...new Set([...declared, ...found.map((c) => c.labels[LABEL.host] ?? '')])].filter(Boolean);
+    const hosts = names.map((name) => {
+      const c = found.find((x) => x.labels[LABEL.host] === name);
+      const state: HostState = !c ? 'missing' : c.state === 'running' ? 'running' : 'stopped';
+      return { name, state };
+    });
+    let state: LabState;
+    if (!network || declared.length === 0 || hosts.some((h) => h.state === 'missing')) state = 'partial';
+    else if (hosts.every((h) => h.state === 'running')) state = 'ready';
+    else state = 'stopped';
+    labs.push({
+      labId,
+      owner: labels[LABEL.owner] ?? '',
+      definitionId: labels[LABEL.lab] ?? '',
+      createdAt: date(labels[LABEL.created]),
+      expiresAt: date(labels[LABEL.expires]),
+      state,
+      hosts,
+    });
+  }
+  return labs.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+}

@@ -1,0 +1,526 @@
+// The Docker provider: a lab is one internal bridge network plus one hardened container per host.
+// Works with the Docker Engine API and Podman's Docker-compatible socket (docs/providers.md).
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import type { Lab, LabHost } from '../../../sandbox/labs/schema.ts';
+import { labImageTag } from '../../../sandbox/image/tag.ts';
+import type { Config } from '../../config.ts';
+import {
+  assertLabId,
+  EngineError,
+  HostNotFoundError,
+  LabCreateError,
+  LabNotFoundError,
+  ServiceNotFoundError,
+  UnknownDefinitionError,
+  type ExecOptions,
+  type ExecResult,
+  type LabFilter,
+  type LabInfo,
+  type LabSpec,
+  type PreviewTarget,
+  type ProviderHealth,
+  type SandboxProvider,
+  type ServiceAction,
+  type ServiceResult,
+  type TerminalOptions,
+  type TerminalSession,
+} from '../provider.ts';
+import { readSeededFiles, tarOf, type ArchiveEntry } from './archive.ts';
+import { bounded, closeEngine, connectEngine, engineMessage, isConflict, isNotFound, statusCode } from './engine.ts';
+import { openShell, runCommand } from './exec.ts';
+import { ensureHostFirewall } from './firewall.ts';
+import { hostContainerSpec, isStorageQuotaUnsupported } from './host-spec.ts';
+import { assembleLabs, bridgeName, containerName, LABEL, labelFilter, labLabels, mine, naming, networkName, type Naming } from './labels.ts';
+import { concatTars, coveringDir, snapshotImage, writableDirs, type DirSnapshot, type WritableDir } from './rootfs.ts';
+import { pickSubnet } from './subnets.ts';
+
+const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const DEFAULT_FILES_ROOT = fileURLToPath(new URL('../../../sandbox/labs/files/', import.meta.url));
+
+export interface DockerProviderOptions {
+  config: Config;
+  /** the registry of lab definitions (by id), for reset, services, terminals and preview */
+  definitions: (id: string) => Lab | undefined;
+  /** logical image name of a host → image tag (default: "atelier-lab" → the tag sandbox/image builds) */
+  images?: (logical: string) => string;
+  /** where seeded files are read (default sandbox/labs/files) */
+  filesRoot?: string;
+  docker?: Docker;
+  log?: (message: string) => void;
+}
+
+interface HostPlan {
+  host: LabHost;
+  image: string;
+  name: string;
+  files: ArchiveEntry[];
+  writable: { dirs: WritableDir[]; snapshots: Map<string, DirSnapshot | null> } | undefined;
+}
+
+export class DockerProvider implements SandboxProvider {
+  readonly name = 'docker';
+  readonly #docker: Docker;
+  readonly #config: Config;
+  readonly #naming: Naming;
+  readonly #definitions: (id: string) => Lab | undefined;
+  readonly #images: (logical: string) => string;
+  readonly #filesRoot: string;
+  readonly #log: (message: string) => void;
+  readonly #warnings = new Set<string>();
+  /** labId → definition id: immutable for a lab's life, so cached */
+  readonly #definitionIds = new Map<string, string>();
+  /** image id + paths → directory contents (read-only root filesystem mode) */
+  readonly #snapshots = new Map<string, Promise<DirSnapshot | null>>();
+  /** unknown until the first creation tries it (writable root filesystem mode only) */
+  #storageQuota: boolean | undefined;
+  #initialized: Promise<void> | undefined;
+
+  constructor(options: DockerProviderOptions) {
+    this.#config = options.config;
+    this.#docker = options.docker ?? connectEngine();
+    this.#naming = naming(options.config.test);
+    this.#definitions = options.definitions;
+    let defaultImage: string | undefined;
+    this.#images =
+      options.images ??
+      ((logical) => (logical === 'atelier-lab' ? (defaultImage ??= options.config.image ?? labImageTag()) : logical));
+    this.#filesRoot = options.filesRoot ?? DEFAULT_FILES_ROOT;
+    this.#log = options.log ?? ((m) => console.error(`[docker-provider] ${m}`));
+    if (this.#config.host.rootfs === 'writable') this.#storageQuota = undefined;
+  }
+
+  /** ping and version take options (an AbortSignal) that the type definitions leave out */
+  get #system() {
+    return this.#docker as unknown as {
+      ping(o: { abortSignal: AbortSignal }): Promise<unknown>;
+      version(o: { abortSignal: AbortSignal }): Promise<Docker.DockerVersion>;
+    };
+  }
+
+  get #t() {
+    return this.#config.timeouts;
+  }
+
+  init(): Promise<void> {
+    this.#initialized ??= (async () => {
+      await bounded('ping', this.#t.engineMs, (signal) => this.#system.ping({ abortSignal: signal }));
+      // Reading the image's directories takes seconds: done now, not at the first learner's creation.
+      if (this.#config.host.rootfs === 'readonly') {
+        this.#snapshot(this.#images('atelier-lab'), Object.keys(this.#config.host.writable)).catch((err) =>
+          this.#log(`image not read ahead: ${engineMessage(err)}`),
+        );
+      }
+      if (this.#config.firewall === 'off') {
+        this.#warn('host firewall management is off (ATELIER_FIREWALL=off): the operator must keep labs away from this machine\'s services');
+        return;
+      }
+      const local = !this.#config.dockerHost || this.#config.dockerHost.startsWith('unix://');
+      const status = await ensureHostFirewall(local);
+      for (const w of status.warnings) this.#warn(w);
+      if (!status.ok && this.#config.firewall === 'required') {
+        throw new Error(`ATELIER_FIREWALL=required but the host firewall is not in place: ${status.warnings.join('; ')}`);
+      }
+    })();
+    this.#initialized.catch(() => (this.#initialized = undefined));
+    return this.#initialized;
+  }
+
+  #warn(message: string): void {
+    if (!this.#warnings.has(message)) this.#log(`WARNING: ${message}`);
+    this.#warnings.add(message);
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async createLab(spec: LabSpec): Promise<LabInfo> {
+    return this.#create(spec, new Date());
+  }
+
+  async #create(spec: LabSpec, createdAt: Date): Promise<LabInfo> {
+    assertLabId(spec.labId);
+    const labId = spec.labId;
+    const labels = labLabels(this.#naming, { labId, owner: spec.owner, definitionId: spec.definition.id, createdAt, expiresAt: spec.expiresAt });
+    const state = { aborted: false };
+    const work = this.#build(spec, labels, state);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new EngineError(`lab creation took longer than ${this.#t.createMs} ms`)), this.#t.createMs);
+    });
+    try {
+      await Promise.race([work, deadline]);
+      this.#definitionIds.set(labId, spec.definition.id);
+      const info = await this.getLab(labId);
+      if (!info || info.state !== 'ready') throw new EngineError(`lab ${labId} is ${info?.state ?? 'gone'} right after creation`);
+      return info;
+    } catch (err) {
+      state.aborted = true;
+      // Every step is bounded, so the work settles; then nothing of it is left behind.
+      await work.catch(() => {});
+      await this.destroyLab(labId).catch((e) => this.#log(`cleanup of ${labId} failed: ${engineMessage(e)}`));
+      if (err instanceof LabCreateError) throw err;
+      throw new LabCreateError(`lab ${spec.definition.id} could not be created: ${engineMessage(err)}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #build(spec: LabSpec, labels: Record<string, string>, state: { aborted: boolean }): Promise<void> {
+    const step = () => {
+      if (state.aborted) throw new EngineError('creation aborted');
+    };
+    const plans = await this.#plan(spec);
+    step();
+    const network = await this.#createNetwork(spec.labId, labels, spec.definition.hosts.map((h) => h.name));
+    step();
+    const containers = await Promise.all(plans.map((p) => this.#createContainer(p, network, labels)));
+    step();
+    await Promise.all(containers.map((c) => bounded('container start', this.#t.engineMs, (signal) => c.start({ abortSignal: signal }))));
+    step();
+    await Promise.all(plans.map((p, i) => this.#fill(containers[i]!, p)));
+    step();
+    // Hosts boot side by side (names already resolve: every container is on the network); each host's
+    // commands run in order.
+    await Promise.all(
+      plans.map(async (p) => {
+        for (const command of p.host.boot) {
+          step();
+          const r = await runCommand(this.#docker, p.name, command, { timeoutMs: this.#t.execMs, engineTimeoutMs: this.#t.engineMs });
+          if (r.exitCode !== 0) {
+            const output = `${r.stdout}${r.stderr}`.trim().split('\n').slice(-15).join('\n');
+            throw new LabCreateError(
+              `lab ${spec.definition.id}: boot command of host ${p.host.name} failed (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}): ${command}\n${output}`,
+            );
+          }
+        }
+      }),
+    );
+  }
+
+  /** Everything that can fail without the engine is checked first (files, images, names). */
+  async #plan(spec: LabSpec): Promise<HostPlan[]> {
+    const readonly = this.#config.host.rootfs === 'readonly';
+    return Promise.all(
+      spec.definition.hosts.map(async (host) => {
+        if (!HOST_NAME.test(host.name)) throw new LabCreateError(`bad host name ${JSON.stringify(host.name)}`);
+        const image = this.#images(host.image);
+        const files = await readSeededFiles(host, this.#filesRoot).catch((err) => {
+          throw new LabCreateError((err as Error).message, { cause: err });
+        });
+        let writable: HostPlan['writable'];
+        if (readonly) {
+          const dirs = writableDirs(host, this.#config.host.writable, this.#config.host.seedDirMb);
+          writable = { dirs, snapshots: await this.#snapshot(image, dirs.map((d) => d.path)) };
+        }
+        return { host, image, name: containerName(this.#naming, spec.labId, host.name), files, writable };
+      }),
+    );
+  }
+
+  /** The image's content of each path, read once per image and path. */
+  async #snapshot(image: string, paths: string[]): Promise<Map<string, DirSnapshot | null>> {
+    const inspected = await bounded('image inspect', this.#t.engineMs, (signal) =>
+      this.#docker.getImage(image).inspect({ abortSignal: signal } as {}),
+    ).catch((err) => {
+      if (isNotFound(err)) throw new LabCreateError(`image ${image} not found (build it: npm run image)`, { cause: err });
+      throw err;
+    });
+    const key = (path: string) => `${inspected.Id} ${path}`;
+    const missing = paths.filter((p) => !this.#snapshots.has(key(p)));
+    if (missing.length > 0) {
+      // Labelled like a lab (without a network), so that a crash leaves it to the reaper.
+      const labels = labLabels(this.#naming, {
+        labId: `snapshot${randomBytes(6).toString('hex')}`,
+        owner: '',
+        definitionId: '',
+        createdAt: new Date(),
+        expiresAt: new Date(),
+      });
+      const all = snapshotImage(this.#docker, image, missing, labels, this.#t.engineMs);
+      for (const p of missing) {
+        const one = all.then((m) => m.get(p) ?? null);
+        this.#snapshots.set(key(p), one);
+        one.catch(() => this.#snapshots.delete(key(p)));
+      }
+    }
+    const found = await Promise.all(paths.map(async (p) => [p, await this.#snapshots.get(key(p))!] as const));
+    return new Map(found);
+  }
+
+  async #createNetwork(labId: string, labels: Record<string, string>, hosts: string[]): Promise<string> {
+    const name = networkName(this.#naming, labId);
+    for (let attempt = 1; ; attempt++) {
+      const used = await bounded('network list', this.#t.engineMs, (signal) => this.#docker.listNetworks({ abortSignal: signal } as {}));
+      const subnets = used.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => (c as { Subnet?: string }).Subnet ?? '')).filter(Boolean);
+      const { subnet, gateway } = pickSubnet(this.#config.network.subnetPool, this.#config.network.subnetPrefix, subnets);
+      try {
+        await bounded('network create', this.#t.engineMs, (signal) =>
+          this.#docker.createNetwork({
+            Name: name,
+            Driver: 'bridge',
+            Internal: true,
+            CheckDuplicate: true,
+            EnableIPv6: false,
+            Labels: { ...labels, [LABEL.hosts]: hosts.join(',') },
+            Options: {
+              'com.docker.network.bridge.name': bridgeName(labId),
+              'com.docker.network.bridge.enable_icc': 'true',
+              'com.docker.network.bridge.enable_ip_masquerade': 'false',
+            },
+            IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway }] },
+            abortSignal: signal,
+          } as Docker.NetworkCreateOptions),
+        );
+        return name;
+      } catch (err) {
+        // Another lab took the same slice meanwhile: pick again.
+        if (attempt < 5 && /overlap/i.test(engineMessage(err))) continue;
+        throw err;
+      }
+    }
+  }
+
+  async #createContainer(plan: HostPlan, network: string, labels: Record<string, string>): Promise<Docker.Container> {
+    const create = (storageQuota: boolean) =>
+      bounded(`create container ${plan.name}`, this.#t.engineMs, (signal) =>
+        this.#docker.createContainer({
+          ...hostContainerSpec({
+            host: plan.host,
+            image: plan.image,
+            name: plan.name,
+            network,
+            labels,
+            limits: this.#config.host,
+            writable: plan.writable,
+            storageQuota,
+          }),
+          abortSignal: signal,
+        }),
+      );
+    const tryQuota = this.#config.host.rootfs === 'writable' && this.#storageQuota !== false;
+    try {
+      const c = await create(tryQuota);
+      if (tryQuota) this.#storageQuota = true;
+      return c;
+    } catch (err) {
+      if (isNotFound(err)) throw new LabCreateError(`image ${plan.image} not found (build it: npm run image)`, { cause: err });
+      if (tryQuota && isStorageQuotaUnsupported(err)) {
+        this.#storageQuota = false;
+        this.#warn(`the storage driver has no per-container quota (${engineMessage(err)}): the writable layer of labs is unbounded; use ATELIER_LAB_ROOTFS=readonly`);
+        return create(false);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Image content into the writable directories, then the lab's seeded files. Each archive call costs
+   * the engine a fixed ~0.3 s, so there is one per non-empty directory, all at once.
+   */
+  async #fill(container: Docker.Container, plan: HostPlan): Promise<void> {
+    const put = (archive: Buffer, path: string) =>
+      bounded(`copy files to ${plan.name}:${path}`, this.#t.engineMs, (signal) =>
+        container.putArchive(archive, { path, abortSignal: signal } as {}),
+      );
+    if (!plan.writable) {
+      if (plan.files.length > 0) await put(await tarOf(plan.files), '/');
+      return;
+    }
+    // On a read-only root filesystem, an archive must land inside a writable directory.
+    const seeds = new Map<string, ArchiveEntry[]>();
+    for (const f of plan.files) {
+      const dir = coveringDir(plan.writable.dirs, f.path)!;
+      seeds.set(dir, [...(seeds.get(dir) ?? []), { ...f, path: dir === '/' ? f.path : f.path.slice(dir.length) }]);
+    }
+    await Promise.all(
+      plan.writable.dirs.map(async (dir) => {
+        const snap = plan.writable!.snapshots.get(dir.path);
+        const own = seeds.get(dir.path);
+        const image = snap && snap.entries > 0 ? snap.archive : undefined;
+        const archive = own ? (image ? concatTars(image, await tarOf(own)) : await tarOf(own)) : image;
+        if (archive) await put(archive, dir.path);
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- find
+
+  async listLabs(filter: LabFilter = {}): Promise<LabInfo[]> {
+    const filters = labelFilter(this.#naming, { [LABEL.owner]: filter.owner, [LABEL.labId]: filter.labId, [LABEL.lab]: filter.definitionId });
+    const [networks, containers] = await Promise.all([
+      bounded('network list', this.#t.engineMs, (signal) => this.#docker.listNetworks({ filters, abortSignal: signal } as {})),
+      bounded('container list', this.#t.engineMs, (signal) =>
+        this.#docker.listContainers({ all: true, filters, abortSignal: signal } as Docker.ContainerListOptions),
+      ),
+    ]);
+    return assembleLabs(
+      networks.filter((n) => mine(this.#naming, n.Labels)).map((n) => ({ labels: n.Labels ?? {} })),
+      containers.filter((c) => mine(this.#naming, c.Labels)).map((c) => ({ labels: c.Labels, state: c.State })),
+    );
+  }
+
+  async getLab(labId: string): Promise<LabInfo | undefined> {
+    try {
+      assertLabId(labId);
+    } catch {
+      return undefined;
+    }
+    return (await this.listLabs({ labId }))[0];
+  }
+
+  async #definition(labId: string): Promise<Lab> {
+    assertLabId(labId);
+    let id = this.#definitionIds.get(labId);
+    if (!id) {
+      const lab = await this.getLab(labId);
+      if (!lab) throw new LabNotFoundError(labId);
+      id = lab.definitionId;
+      this.#definitionIds.set(labId, id);
+    }
+    const definition = this.#definitions(id);
+    if (!definition) throw new UnknownDefinitionError(id);
+    return definition;
+  }
+
+  async #host(labId: string, host: string): Promise<{ definition: Lab; host: LabHost; container: string }> {
+    const definition = await this.#definition(labId);
+    const found = HOST_NAME.test(host) ? definition.hosts.find((h) => h.name === host) : undefined;
+    if (!found) throw new HostNotFoundError(labId, host);
+    return { definition, host: found, container: containerName(this.#naming, labId, host) };
+  }
+
+  /** Engine "no such container" / "not running" → HostNotFoundError. */
+  #hostError(labId: string, host: string) {
+    return (err: unknown): never => {
+      const code = statusCode(err);
+      if (code === 404 || code === 409 || (code === 500 && /not running|is paused/i.test(engineMessage(err)))) {
+        throw new HostNotFoundError(labId, host);
+      }
+      throw err;
+    };
+  }
+
+  // ---------------------------------------------------------------- use
+
+  async exec(labId: string, host: string, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const target = await this.#host(labId, host);
+    return runCommand(this.#docker, target.container, command, {
+      timeoutMs: options.timeoutMs ?? this.#t.execMs,
+      engineTimeoutMs: this.#t.engineMs,
+      env: { ...target.host.env, ...options.env },
+      workdir: options.workdir ?? target.host.workdir,
+    }).catch(this.#hostError(labId, host));
+  }
+
+  async openTerminal(labId: string, host: string, options: TerminalOptions): Promise<TerminalSession> {
+    const target = await this.#host(labId, host);
+    return openShell(this.#docker, target.container, {
+      labId,
+      host,
+      workdir: target.host.workdir,
+      cols: options.cols,
+      rows: options.rows,
+      env: { ...target.host.env, ...options.env },
+      engineTimeoutMs: this.#t.engineMs,
+    }).catch(this.#hostError(labId, host));
+  }
+
+  async service(labId: string, host: string, name: string, action: ServiceAction): Promise<ServiceResult> {
+    const target = await this.#host(labId, host);
+    const svc = Object.hasOwn(target.host.services, name) ? target.host.services[name] : undefined;
+    if (!svc) throw new ServiceNotFoundError(host, name);
+    let exitCode = 0;
+    let output = '';
+    if (action !== 'status') {
+      const r = await this.exec(labId, host, svc[action]);
+      exitCode = r.exitCode;
+      output = `${r.stdout}${r.stderr}`;
+    }
+    const status = await this.exec(labId, host, svc.status);
+    if (action === 'status') {
+      exitCode = status.exitCode;
+      output = `${status.stdout}${status.stderr}`;
+    }
+    return { running: status.exitCode === 0, exitCode, output };
+  }
+
+  async previewTarget(labId: string): Promise<PreviewTarget> {
+    const definition = await this.#definition(labId);
+    const { host, port } = definition.preview;
+    const info = await bounded('container inspect', this.#t.engineMs, (signal) =>
+      this.#docker.getContainer(containerName(this.#naming, labId, host)).inspect({ abortSignal: signal }),
+    ).catch(this.#hostError(labId, host));
+    const address = info.NetworkSettings.Networks[networkName(this.#naming, labId)]?.IPAddress;
+    if (!info.State.Running || !address) throw new HostNotFoundError(labId, host);
+    return { host: address, port };
+  }
+
+  // ---------------------------------------------------------------- reset, destroy
+
+  async resetLab(labId: string): Promise<LabInfo> {
+    const lab = await this.getLab(labId);
+    if (!lab) throw new LabNotFoundError(labId);
+    const definition = this.#definitions(lab.definitionId);
+    if (!definition) throw new UnknownDefinitionError(lab.definitionId);
+    await this.destroyLab(labId);
+    return this.#create({ labId, owner: lab.owner, definition, expiresAt: lab.expiresAt }, lab.createdAt);
+  }
+
+  async destroyLab(labId: string): Promise<void> {
+    try {
+      assertLabId(labId);
+    } catch {
+      return;
+    }
+    this.#definitionIds.delete(labId);
+    const filters = labelFilter(this.#naming, { [LABEL.labId]: labId });
+    const ignoreGone = (err: unknown) => {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    };
+    const containers = await bounded('container list', this.#t.engineMs, (signal) =>
+      this.#docker.listContainers({ all: true, filters, abortSignal: signal } as Docker.ContainerListOptions),
+    );
+    await Promise.all(
+      containers
+        .filter((c) => mine(this.#naming, c.Labels))
+        .map((c) =>
+          bounded('container remove', this.#t.engineMs, (signal) =>
+            this.#docker.getContainer(c.Id).remove({ force: true, v: true, abortSignal: signal } as {}),
+          ).catch(ignoreGone),
+        ),
+    );
+    const networks = await bounded('network list', this.#t.engineMs, (signal) => this.#docker.listNetworks({ filters, abortSignal: signal } as {}));
+    await Promise.all(
+      networks
+        .filter((n) => mine(this.#naming, n.Labels))
+        .map((n) => bounded('network remove', this.#t.engineMs, (signal) => this.#docker.getNetwork(n.Id).remove({ abortSignal: signal } as {})).catch(ignoreGone)),
+    );
+    // Anonymous volumes go with their container (v: true); this catches any left by an interrupted removal.
+    const volumes = await bounded('volume list', this.#t.engineMs, (signal) => this.#docker.listVolumes({ filters, abortSignal: signal } as {}));
+    await Promise.all(
+      (volumes.Volumes ?? [])
+        .filter((v) => mine(this.#naming, v.Labels ?? undefined))
+        .map((v) => bounded('volume remove', this.#t.engineMs, (signal) => this.#docker.getVolume(v.Name).remove({ abortSignal: signal } as {})).catch(ignoreGone)),
+    );
+  }
+
+  // ---------------------------------------------------------------- health
+
+  async healthy(): Promise<ProviderHealth> {
+    const warnings = [...this.#warnings];
+    if (this.#config.host.rootfs === 'writable' && this.#storageQuota !== true) {
+      warnings.push('writable layer of labs is not bounded (no storage quota on this driver yet seen working)');
+    }
+    try {
+      const version = await bounded('version', this.#t.engineMs, (signal) => this.#system.version({ abortSignal: signal }));
+      return { ok: true, engine: `${version.Components?.[0]?.Name ?? 'Engine'} ${version.Version} (API ${version.ApiVersion})`, warnings };
+    } catch (err) {
+      return { ok: false, engine: `unreachable: ${engineMessage(err)}`, warnings };
+    }
+  }
+
+  async close(): Promise<void> {
+    closeEngine(this.#docker);
+  }
+}

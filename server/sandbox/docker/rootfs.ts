@@ -1,0 +1,162 @@
+// Bounded writable space without storage-driver quotas. The image's root filesystem is mounted
+// read-only; each directory a learner may write (/etc, /var, /root, /tmp, ... and the directories of
+// seeded files) is a size-limited tmpfs volume, filled at creation with the image's own content of that
+// directory. The image content is read once per image from a never-started container and kept in memory.
+import { posix } from 'node:path';
+import { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import tar from 'tar-stream';
+import type { LabHost } from '../../../sandbox/labs/schema.ts';
+import { bounded } from './engine.ts';
+
+export interface WritableDir {
+  path: string;
+  sizeMb: number;
+}
+
+/** Docker bind-mounts these over /etc; extracting over them fails (and would change the live file). */
+const ENGINE_MANAGED = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf']);
+
+const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';
+const covers = (dir: string, path: string) => dir === '/' || path === dir || path.startsWith(dir + '/');
+
+/**
+ * The writable directories of a host: the configured ones plus the directory of every seeded file not
+ * already inside one. A directory inside another is dropped (the outer one holds it).
+ */
+export function writableDirs(host: LabHost, configured: Record<string, number>, seedDirMb: number): WritableDir[] {
+  const dirs: WritableDir[] = Object.entries(configured).map(([path, sizeMb]) => ({ path, sizeMb }));
+  for (const f of host.files) {
+    if (!dirs.some((d) => covers(d.path, f.path))) dirs.push({ path: dirOf(f.path), sizeMb: seedDirMb });
+  }
+  return dirs.filter((d) => !dirs.some((o) => o !== d && o.path !== d.path && covers(o.path, d.path)));
+}
+
+/** The directory of `dirs` that holds `path` (for putArchive on a read-only root filesystem). */
+export function coveringDir(dirs: WritableDir[], path: string): string | undefined {
+  return dirs.find((d) => covers(d.path, path))?.path;
+}
+
+export interface DirSnapshot {
+  mode: number;
+  uid: number;
+  gid: number;
+  /** the directory's content as a tar with paths relative to it */
+  archive: Buffer;
+  entries: number;
+}
+
+/**
+ * Hard links are relative to the archive root. Docker refuses a relative symlink that points outside the
+ * directory being extracted (e.g. /etc/os-release -> ../usr/lib/os-release): it becomes absolute,
+ * which resolves to the same file inside the container.
+ */
+function linkTarget(dir: string, rel: string, header: tar.Headers): string | null | undefined {
+  const link = header.linkname;
+  if (!link) return link;
+  if (header.type === 'link') return link.replace(/^[^/]+\/?/, '');
+  if (header.type !== 'symlink' || link.startsWith('/')) return link;
+  const absolute = posix.join(posix.dirname(posix.join(dir, rel)), link);
+  return absolute === dir || absolute.startsWith(dir + '/') ? link : absolute;
+}
+
+/** Reads a tar stream of `/path` (entries "name/...") into a tar relative to the directory itself. */
+async function relativeArchive(path: string, stream: NodeJS.ReadableStream): Promise<DirSnapshot | null> {
+  const extract = tar.extract();
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: Buffer) => chunks.push(c));
+  const packed = new Promise<void>((ok, fail) => {
+    pack.on('end', ok);
+    pack.on('error', fail);
+  });
+  let root: DirSnapshot | null = null;
+  let isDir = false;
+  let entries = 0;
+  const strip = (name: string) => name.replace(/^[^/]+\/?/, '');
+  extract.on('entry', (header, body, next) => {
+    const rel = strip(header.name);
+    if (rel === '') {
+      isDir = header.type === 'directory';
+      root = { mode: header.mode ?? 0o755, uid: header.uid ?? 0, gid: header.gid ?? 0, archive: Buffer.alloc(0), entries: 0 };
+      body.resume();
+      body.on('end', next);
+      return;
+    }
+    if (ENGINE_MANAGED.has(`${path}/${rel.replace(/\/$/, '')}`)) {
+      body.resume();
+      body.on('end', next);
+      return;
+    }
+    const out = { ...header, name: rel, linkname: linkTarget(path, rel, header) };
+    entries++;
+    body.pipe(pack.entry(out, (err) => (err ? extract.destroy(err) : next())));
+  });
+  const extracted = new Promise<void>((ok, fail) => {
+    extract.on('finish', ok);
+    extract.on('error', fail);
+  });
+  (stream as Readable).pipe(extract);
+  await extracted;
+  pack.finalize();
+  await packed;
+  if (!root || !isDir) return null; // a symlink or a file: nothing to mount there
+  return { ...(root as DirSnapshot), archive: Buffer.concat(chunks), entries };
+}
+
+const END_OF_ARCHIVE = 1024;
+
+/** One archive with the entries of `first` then those of `second` (later entries replace earlier ones). */
+export function concatTars(first: Buffer, second: Buffer): Buffer {
+  const tail = first.subarray(first.length - END_OF_ARCHIVE);
+  if (first.length < END_OF_ARCHIVE || tail.some((b) => b !== 0)) throw new Error('not a tar archive ending in two zero blocks');
+  return Buffer.concat([first.subarray(0, first.length - END_OF_ARCHIVE), second]);
+}
+
+/**
+ * The content of each directory in `image` (null when the image has no such directory), read from a
+ * container that is created, read and removed (labelled so that a crash leaves it to the reaper).
+ */
+export async function snapshotImage(
+  docker: Docker,
+  image: string,
+  paths: string[],
+  labels: Record<string, string>,
+  timeoutMs: number,
+): Promise<Map<string, DirSnapshot | null>> {
+  const container = await bounded('create image snapshot container', timeoutMs, (signal) =>
+    docker.createContainer({ Image: image, Labels: labels, NetworkDisabled: true, abortSignal: signal }),
+  );
+  try {
+    const out = new Map<string, DirSnapshot | null>();
+    for (const path of paths) {
+      try {
+        const stream = await bounded(`read ${path} of ${image}`, timeoutMs, (signal) =>
+          container.getArchive({ path, abortSignal: signal } as { path: string }),
+        );
+        out.set(path, await relativeArchive(path, stream));
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) out.set(path, null);
+        else throw err;
+      }
+    }
+    return out;
+  } finally {
+    await container.remove({ force: true, v: true }).catch(() => {});
+  }
+}
+
+/** Docker mount of a size-limited tmpfs volume (removed with its container). */
+export function tmpfsVolume(dir: WritableDir, snapshot: DirSnapshot | null | undefined, labels: Record<string, string>) {
+  const mode = (snapshot?.mode ?? 0o755) & 0o7777;
+  const o = [`size=${dir.sizeMb}m`, `mode=${mode.toString(8)}`, `uid=${snapshot?.uid ?? 0}`, `gid=${snapshot?.gid ?? 0}`, 'nosuid', 'nodev'];
+  return {
+    Type: 'volume' as const,
+    Target: dir.path,
+    VolumeOptions: {
+      NoCopy: true,
+      Labels: labels,
+      DriverConfig: { Name: 'local', Options: { type: 'tmpfs', device: 'tmpfs', o: o.join(',') } },
+    },
+  };
+}
