@@ -1,0 +1,257 @@
+// The lab manager: at most one lab of each kind per learner, a global cap, idle timeout, maximum
+// lifetime, reset, and a reaper. It knows only the SandboxProvider interface, and keeps no lab state that
+// a restart would lose: labs are always listed from the engine (see activity.ts for the one exception).
+import type { Lab } from '../../sandbox/labs/schema.ts';
+import {
+  LabNotFoundError,
+  newLabId,
+  type ExecOptions,
+  type ExecResult,
+  type LabInfo,
+  type PreviewTarget,
+  type SandboxProvider,
+  type ServiceAction,
+  type ServiceResult,
+  type TerminalOptions,
+  type TerminalSession,
+} from '../sandbox/provider.ts';
+import { ActivityTracker } from './activity.ts';
+import { NoRoomError, UnknownLabKindError } from './errors.ts';
+import { labsToReap, type ReapDecision } from './reaper.ts';
+
+export interface LabLimits {
+  /** global cap on labs */
+  maxLabs: number;
+  /** no terminal and no activity for this long: removed */
+  idleMs: number;
+  /** removed this long after creation */
+  maxLifetimeMs: number;
+  /** 0: no periodic reaping (tests call reap()) */
+  reapIntervalMs: number;
+  /** a partial lab older than this is an orphan (default: 2 minutes) */
+  orphanGraceMs?: number;
+}
+
+export interface LabManagerOptions {
+  provider: SandboxProvider;
+  definitions: (id: string) => Lab | undefined;
+  limits: LabLimits;
+  now?: () => number;
+  log?: (message: string) => void;
+}
+
+export class LabManager {
+  readonly #provider: SandboxProvider;
+  readonly #definitions: (id: string) => Lab | undefined;
+  readonly #limits: Required<LabLimits>;
+  readonly #now: () => number;
+  readonly #log: (message: string) => void;
+  readonly #activity: ActivityTracker;
+  /** owner+kind → the creation under way, so that concurrent requests share it */
+  readonly #pending = new Map<string, Promise<LabInfo>>();
+  /** labs being created, reset or removed by this process: the reaper leaves them alone */
+  readonly #busy = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #reaping: Promise<ReapDecision[]> | undefined;
+
+  constructor(options: LabManagerOptions) {
+    this.#provider = options.provider;
+    this.#definitions = options.definitions;
+    this.#limits = { orphanGraceMs: 120_000, ...options.limits };
+    this.#now = options.now ?? Date.now;
+    this.#log = options.log ?? ((m) => console.error(`[labs] ${m}`));
+    this.#activity = new ActivityTracker(this.#now);
+  }
+
+  /** Reaps once (what a previous run left), then periodically. */
+  async start(): Promise<ReapDecision[]> {
+    const first = await this.reap();
+    if (this.#limits.reapIntervalMs > 0 && !this.#timer) {
+      this.#timer = setInterval(() => void this.reap().catch((err) => this.#log(`reaper: ${(err as Error).message}`)), this.#limits.reapIntervalMs);
+      this.#timer.unref();
+    }
+    return first;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #definition(definitionId: string): Lab {
+    const definition = this.#definitions(definitionId);
+    if (!definition) throw new UnknownLabKindError(definitionId);
+    return definition;
+  }
+
+  // ---------------------------------------------------------------- a learner's labs
+
+  /** The learner's lab of that kind (the newest, if a crash left two), or undefined. */
+  async find(owner: string, definitionId: string): Promise<LabInfo | undefined> {
+    this.#definition(definitionId);
+    const labs = await this.#provider.listLabs({ owner, definitionId });
+    const lab = labs.filter((l) => l.state !== 'partial' || this.#busy.has(l.labId)).at(-1);
+    if (lab) this.#activity.seen(lab.labId);
+    return lab;
+  }
+
+  async list(owner: string): Promise<LabInfo[]> {
+    return (await this.#provider.listLabs({ owner })).filter((l) => l.state !== 'partial');
+  }
+
+  /**
+   * The learner's lab of that kind, created if there is none. An expired one is replaced, a stopped
+   * one (engine restarted, PID 1 killed) is recreated. Throws NoRoomError at the global cap.
+   */
+  ensure(owner: string, definitionId: string): Promise<LabInfo> {
+    const definition = this.#definition(definitionId);
+    const key = `${owner}\0${definitionId}`;
+    let pending = this.#pending.get(key);
+    if (!pending) {
+      pending = this.#ensure(owner, definition).finally(() => this.#pending.delete(key));
+      this.#pending.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #ensure(owner: string, definition: Lab): Promise<LabInfo> {
+    const existing = await this.#provider.listLabs({ owner, definitionId: definition.id });
+    let keep: LabInfo | undefined;
+    for (const lab of existing.reverse()) {
+      const usable = !keep && lab.state !== 'partial' && lab.expiresAt.getTime() > this.#now();
+      if (usable) keep = lab;
+      else await this.#remove(lab.labId, keep ? 'duplicate' : lab.state === 'partial' ? 'orphan' : 'expired');
+    }
+    if (keep?.state === 'ready') {
+      this.#activity.seen(keep.labId);
+      return keep;
+    }
+    if (keep) return this.#busyWith(keep.labId, () => this.#provider.resetLab(keep.labId));
+    return this.#create(owner, definition);
+  }
+
+  async #create(owner: string, definition: Lab): Promise<LabInfo> {
+    const labId = newLabId();
+    // Reserved before counting, so that two creations at once cannot both take the last place.
+    this.#busy.add(labId);
+    try {
+      if (!(await this.#hasRoom(labId))) {
+        await this.reap();
+        if (!(await this.#hasRoom(labId))) throw new NoRoomError(this.#limits.maxLabs);
+      }
+      const lab = await this.#provider.createLab({
+        labId,
+        owner,
+        definition,
+        expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs),
+      });
+      this.#activity.seen(labId);
+      return lab;
+    } finally {
+      this.#busy.delete(labId);
+    }
+  }
+
+  /** Labs in the engine plus creations under way here (each counted once) fit under the cap. */
+  async #hasRoom(labId: string): Promise<boolean> {
+    const ids = new Set((await this.#provider.listLabs()).map((l) => l.labId));
+    for (const id of this.#busy) ids.add(id);
+    ids.add(labId);
+    return ids.size <= this.#limits.maxLabs;
+  }
+
+  /** Back to the start state: every host recreated (same lab id and expiry). */
+  async reset(owner: string, definitionId: string): Promise<LabInfo> {
+    const lab = await this.find(owner, definitionId);
+    if (!lab || lab.expiresAt.getTime() <= this.#now()) return this.ensure(owner, definitionId);
+    return this.#busyWith(lab.labId, () => this.#provider.resetLab(lab.labId));
+  }
+
+  async destroy(owner: string, definitionId: string): Promise<void> {
+    const labs = await this.#provider.listLabs({ owner, definitionId });
+    for (const lab of labs) await this.#remove(lab.labId, 'removed by the learner');
+  }
+
+  // ---------------------------------------------------------------- one lab, by its (unguessable) id
+
+  /** The lab, or undefined; `owner` given: undefined unless it is theirs. */
+  async get(labId: string, owner?: string): Promise<LabInfo | undefined> {
+    const lab = await this.#provider.getLab(labId);
+    if (!lab || (owner !== undefined && lab.owner !== owner)) return undefined;
+    return lab;
+  }
+
+  /** A shell in a host; while it is open the lab is never idle. */
+  async openTerminal(labId: string, host: string, options: TerminalOptions): Promise<TerminalSession> {
+    const session = await this.#provider.openTerminal(labId, host, options);
+    this.#activity.terminalOpened(labId);
+    let counted = true;
+    const closed = () => {
+      if (counted) this.#activity.terminalClosed(labId);
+      counted = false;
+    };
+    void session.exited.then(closed, closed);
+    return session;
+  }
+
+  exec(labId: string, host: string, command: string, options?: ExecOptions): Promise<ExecResult> {
+    this.#activity.touch(labId);
+    return this.#provider.exec(labId, host, command, options);
+  }
+
+  service(labId: string, host: string, name: string, action: ServiceAction): Promise<ServiceResult> {
+    this.#activity.touch(labId);
+    return this.#provider.service(labId, host, name, action);
+  }
+
+  /** Where the preview proxy connects; LabNotFoundError when there is no such lab. */
+  async previewTarget(labId: string): Promise<PreviewTarget> {
+    if (!(await this.#provider.getLab(labId))) throw new LabNotFoundError(labId);
+    return this.#provider.previewTarget(labId);
+  }
+
+  /** The learner did something in the lab (keystroke, page view): postpones the idle timeout. */
+  touch(labId: string): void {
+    this.#activity.touch(labId);
+  }
+
+  // ---------------------------------------------------------------- reaper
+
+  /** Removes expired, idle, orphaned and duplicate labs. Never touches objects without atelier labels. */
+  reap(): Promise<ReapDecision[]> {
+    this.#reaping ??= this.#reap().finally(() => (this.#reaping = undefined));
+    return this.#reaping;
+  }
+
+  async #reap(): Promise<ReapDecision[]> {
+    const labs = await this.#provider.listLabs();
+    this.#activity.retain(new Set(labs.map((l) => l.labId)));
+    const decisions = labsToReap({
+      labs,
+      now: this.#now(),
+      busy: this.#busy,
+      idle: (id) => this.#activity.idle(id, this.#limits.idleMs),
+      orphanGraceMs: this.#limits.orphanGraceMs,
+    });
+    for (const d of decisions) {
+      if (this.#busy.has(d.labId)) continue; // became busy meanwhile
+      await this.#remove(d.labId, d.reason).catch((err) => this.#log(`could not remove lab ${d.labId}: ${(err as Error).message}`));
+    }
+    return decisions;
+  }
+
+  async #remove(labId: string, reason: string): Promise<void> {
+    await this.#busyWith(labId, () => this.#provider.destroyLab(labId));
+    this.#activity.forget(labId);
+    this.#log(`removed lab ${labId} (${reason})`);
+  }
+
+  async #busyWith<T>(labId: string, work: () => Promise<T>): Promise<T> {
+    this.#busy.add(labId);
+    try {
+      return await work();
+    } finally {
+      this.#busy.delete(labId);
+    }
+  }
+}
