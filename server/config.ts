@@ -39,6 +39,8 @@ const EnvSchema = z.object({
     .optional(),
   /** set by scripts/test.sh: labs get the atelier-test- prefix and the atelier.test label */
   ATELIER_TEST: bool(false),
+  /** when several backends share one engine: each manages only the labs of its own scope */
+  ATELIER_LAB_SCOPE: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'lowercase letters, digits, . _ -').optional(),
 
   // Per host of a lab
   ATELIER_LAB_MEMORY_MB: int(32, 65536, 256),
@@ -105,6 +107,7 @@ const EnvSchema = z.object({
 export interface Config {
   dockerHost: string | undefined;
   test: boolean;
+  scope: string | undefined;
   host: {
     memoryBytes: number;
     pidsLimit: number;
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     dockerHost: e.DOCKER_HOST,
     test: e.ATELIER_TEST,
+    scope: e.ATELIER_LAB_SCOPE,
     host: {
       memoryBytes: e.ATELIER_LAB_MEMORY_MB * MiB,
       pidsLimit: e.ATELIER_LAB_PIDS,

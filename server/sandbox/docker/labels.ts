@@ -17,16 +17,19 @@ export const LABEL = {
   hosts: 'atelier.hosts',
   /** "1" on everything created by tests */
   test: 'atelier.test',
+  /** set when several backends (or test runs) share one engine: each sees only its own scope */
+  scope: 'atelier.scope',
 } as const;
 
 export interface Naming {
   /** "atelier-" or "atelier-test-" */
   prefix: string;
   test: boolean;
+  scope: string | undefined;
 }
 
-export function naming(test: boolean): Naming {
-  return { prefix: test ? 'atelier-test-' : 'atelier-', test };
+export function naming(test: boolean, scope?: string): Naming {
+  return { prefix: test ? 'atelier-test-' : 'atelier-', test, scope };
 }
 
 export function containerName(n: Naming, labId: string, host: string): string {
@@ -59,6 +62,7 @@ export function labLabels(n: Naming, lab: LabLabels): Record<string, string> {
     [LABEL.expires]: lab.expiresAt.toISOString(),
   };
   if (n.test) labels[LABEL.test] = '1';
+  if (n.scope) labels[LABEL.scope] = n.scope;
   return labels;
 }
 
@@ -66,13 +70,15 @@ export function labLabels(n: Naming, lab: LabLabels): Record<string, string> {
 export function labelFilter(n: Naming, extra: Record<string, string | undefined> = {}): { label: string[] } {
   const label: string[] = [LABEL.labId];
   if (n.test) label.push(`${LABEL.test}=1`);
+  if (n.scope) label.push(`${LABEL.scope}=${n.scope}`);
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) label.push(`${k}=${v}`);
   return { label };
 }
 
-/** Production never sees test labs, and tests never see production labs. */
+/** Production never sees test labs, tests never see production labs, and a scope sees only itself. */
 export function mine(n: Naming, labels: Record<string, string> | undefined): boolean {
   if (!labels?.[LABEL.labId]) return false;
+  if (labels[LABEL.scope] !== n.scope) return false;
   return n.test ? labels[LABEL.test] === '1' : labels[LABEL.test] === undefined;
 }
 

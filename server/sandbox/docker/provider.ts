@@ -80,7 +80,7 @@ export class DockerProvider implements SandboxProvider {
   constructor(options: DockerProviderOptions) {
     this.#config = options.config;
     this.#docker = options.docker ?? connectEngine();
-    this.#naming = naming(options.config.test);
+    this.#naming = naming(options.config.test, options.config.scope);
     this.#definitions = options.definitions;
     let defaultImage: string | undefined;
     this.#images =
