@@ -1,0 +1,52 @@
+// Every French string the lab panel shows from JavaScript (the server-rendered ones are in
+// LabPanel.astro). Server messages arrive in French already; we only capitalise them.
+
+export const STATE_LABEL = {
+  idle: 'non lancé',
+  checking: 'vérification…',
+  starting: 'démarrage…',
+  ready: 'prêt',
+  disconnected: 'déconnecté (reconnexion…)',
+  expired: 'expiré',
+  error: 'erreur',
+} as const;
+
+export type PanelState = keyof typeof STATE_LABEL;
+
+export const TEXT = {
+  startFailed: 'Le lab n’a pas pu démarrer.',
+  network: 'Le serveur ne répond pas. Vérifiez votre connexion et réessayez.',
+  loadFailed: 'Le panneau du lab n’a pas pu se charger. Rechargez la page.',
+  startTimeout: 'Le lab met trop de temps à démarrer. Réessayez dans un instant.',
+  confirmReset: 'Réinitialiser le lab ? Vos fichiers et modifications seront perdus, et les terminaux redémarreront.',
+  expired: 'Ce lab a expiré (il s’arrête après un moment sans activité). Lancez-en un nouveau pour continuer.',
+  reconnecting: 'Connexion perdue, reconnexion…',
+  reconnectingIn: (seconds: number) => `Connexion perdue, nouvel essai dans ${seconds} s…`,
+  connecting: 'Connexion au terminal…',
+  starting: 'Démarrage du lab : quelques secondes…',
+  replaced: 'Ce terminal est ouvert ailleurs (un autre onglet ?).',
+  exited: 'Le shell est terminé.',
+  otherPanel: 'Ce lab est ouvert dans un autre panneau de cette page.',
+  failed: 'Le terminal a rencontré une erreur.',
+  noLab: 'Ce lab n’est pas lancé.',
+  webglFallback: 'Rendu WebGL indisponible : affichage simplifié.',
+  previewNotReady: 'Lancez le lab pour voir ce que répond son serveur web.',
+} as const;
+
+export const ACTION = {
+  start: 'Lancer le lab',
+  newLab: 'Nouveau lab',
+  reconnect: 'Reprendre ici',
+  newShell: 'Nouveau shell',
+  retry: 'Réessayer',
+  useHere: 'Utiliser ici',
+} as const;
+
+/** "le shell est terminé" → "Le shell est terminé." */
+export function sentence(message: string): string {
+  const text = message.trim();
+  if (!text) return text;
+  const first = text.charAt(0).toLocaleUpperCase('fr');
+  const end = /[.!?…]$/.test(text) ? '' : '.';
+  return first + text.slice(1) + end;
+}

@@ -1,0 +1,2 @@
+// Vite bundles imported stylesheets; for the type checker they are modules without exports.
+declare module '*.css';
