@@ -1,0 +1,535 @@
+// The lab panel, once it has scrolled into view: the learner's lab (HTTP API), one terminal per host
+// (xterm.js + one WebSocket each), the « Navigateur » preview, the state badge and the buttons.
+// The markup comes from LabPanel.astro; this module only adds behaviour (and tabs for hosts the
+// server knows but the page did not render).
+import '@xterm/xterm/css/xterm.css';
+import { TERMINAL_PATH } from '../../../protocol/terminal.ts';
+import { createLab, getLab, LabApiError, resetLab, type LabInfo } from './api.ts';
+import { TerminalConnection, type ConnectionState, type StateDetail } from './connection.ts';
+import { setupFullscreen } from './fullscreen.ts';
+import { PreviewView } from './preview.ts';
+import { ACTION, sentence, STATE_LABEL, TEXT, type PanelState } from './strings.ts';
+import { setupTabs, type Tabs } from './tabs.ts';
+import { TerminalView } from './terminal-view.ts';
+import { terminalTheme, watchColorMode, type ColorMode } from './theme.ts';
+
+export interface RunOptions {
+  /** press Enter after typing */
+  exec?: boolean;
+}
+
+/** What <atelier-lab> exposes once loaded (see loader.ts). */
+export interface LabPanelApi {
+  readonly state: PanelState;
+  start(): Promise<void>;
+  reset(options?: { confirm?: boolean }): Promise<void>;
+  run(host: string, text: string, options?: RunOptions): Promise<void>;
+  /** the text of a host's terminal, scrollback included ('' before it exists) */
+  screen(host: string): string;
+  connectionState(host: string): ConnectionState | 'none';
+}
+
+interface HostTerminal {
+  host: string;
+  tab: HTMLElement;
+  panel: HTMLElement;
+  view: TerminalView | null;
+  conn: TerminalConnection | null;
+  state: ConnectionState | 'none';
+  detail: StateDetail;
+  countdown?: ReturnType<typeof setInterval>;
+}
+
+const NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const START_TIMEOUT_MS = 120_000;
+const SCREEN_READER_KEY = 'atelier.lab.screenReaderMode';
+
+/** One panel per lab kind holds the terminals at a time: two panels would steal the shell from each other. */
+const holders = new Map<string, LabPanel>();
+/** Page-wide wake-ups (network back, tab visible again) reach every panel. */
+const panels = new Set<LabPanel>();
+let wakeListeners = false;
+
+export function mountLabPanel(root: HTMLElement): LabPanelApi {
+  return new LabPanel(root);
+}
+
+class LabPanel implements LabPanelApi {
+  readonly #root: HTMLElement;
+  readonly #name: string;
+  readonly #badge: HTMLElement;
+  readonly #start: HTMLElement;
+  readonly #startText: HTMLElement;
+  readonly #startButton: HTMLButtonElement;
+  readonly #message: HTMLElement;
+  readonly #tablist: HTMLElement;
+  readonly #body: HTMLElement;
+  readonly #tabs: Tabs;
+  readonly #preview: PreviewView | null;
+  readonly #previewTab: HTMLElement | null;
+  readonly #terminals = new Map<string, HostTerminal>();
+  #state: PanelState = 'idle';
+  #info: LabInfo | null = null;
+  #busy: Promise<void> | null = null;
+  #mode: ColorMode = 'light';
+  /** a terminal attached since the lab was (re)attached: later drops are "disconnected", not "starting" */
+  #everOpen = false;
+  readonly #startDefault: string;
+  #screenReader = false;
+
+  constructor(root: HTMLElement) {
+    this.#root = root;
+    this.#name = root.getAttribute('name') ?? '';
+    this.#badge = need(root, '.lab__badge');
+    this.#start = need(root, '.lab__start');
+    this.#startText = need(root, '.lab__start-text');
+    this.#startButton = need(root, '[data-action="start"]');
+    this.#message = need(root, '.lab__message');
+    this.#startDefault = this.#startText.textContent ?? '';
+    this.#tablist = need(root, '[role="tablist"]');
+    this.#body = need(root, '.lab__body');
+    this.#previewTab = root.querySelector('[role="tab"][data-preview]');
+    const previewPanel = root.querySelector<HTMLElement>('[role="tabpanel"][data-preview]');
+    this.#preview = previewPanel ? new PreviewView(previewPanel) : null;
+
+    for (const tab of root.querySelectorAll<HTMLElement>('[role="tab"][data-host]')) this.#adopt(tab);
+    this.#tabs = setupTabs(this.#tablist, (tab) => this.#onTab(tab));
+
+    this.#startButton.addEventListener('click', () => void this.#onStartButton());
+    root.querySelector('[data-action="reset"]')?.addEventListener('click', () => void this.reset());
+    const fullscreen = root.querySelector<HTMLButtonElement>('[data-action="fullscreen"]');
+    if (fullscreen) setupFullscreen(root, fullscreen);
+    this.#setupScreenReaderToggle(root.querySelector<HTMLButtonElement>('[data-action="screen-reader"]'));
+    watchColorMode((mode) => {
+      this.#mode = mode;
+      const theme = this.#theme();
+      // The frame around the terminal takes the terminal's own background: no seam.
+      if (theme.background) root.style.setProperty('--lab-surface', theme.background);
+      for (const t of this.#terminals.values()) t.view?.setTheme(theme);
+    });
+    panels.add(this);
+    listenForWakeUps();
+
+    if (!NAME.test(this.#name)) {
+      this.#setState('error', `Nom de lab invalide : « ${this.#name} ».`);
+      return;
+    }
+    void this.#check();
+  }
+
+  get state(): PanelState {
+    return this.#state;
+  }
+
+  /** Starts (or finds) the learner's lab and attaches the terminals. */
+  start(): Promise<void> {
+    if (this.#state === 'ready' && holders.get(this.#name) === this) return Promise.resolve();
+    return this.#exclusive(async () => {
+      // An expired lab is replaced by a fresh one; creating would hand back the expired one.
+      const fresh = this.#state === 'expired' || this.#info?.state === 'expired';
+      this.#setState('starting');
+      const info = fresh ? await resetLab(this.#name) : await createLab(this.#name);
+      await this.#attach(await this.#whenReady(info));
+    });
+  }
+
+  reset(options: { confirm?: boolean } = {}): Promise<void> {
+    if ((options.confirm ?? true) && !window.confirm(TEXT.confirmReset)) return Promise.resolve();
+    return this.#exclusive(async () => {
+      this.#detach();
+      for (const t of this.#terminals.values()) t.view?.clear();
+      this.#setState('starting');
+      await this.#attach(await this.#whenReady(await resetLab(this.#name)));
+    });
+  }
+
+  async run(host: string, text: string, options: RunOptions = {}): Promise<void> {
+    this.#root.scrollIntoView({ block: 'nearest', behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
+    if (this.#state !== 'ready' && this.#state !== 'disconnected') await this.start();
+    if (holders.get(this.#name) !== this) this.#claimAndConnect();
+    const t = this.#terminals.get(host);
+    if (!t?.view || !t.conn) throw new Error(`le lab « ${this.#name} » n'a pas d'hôte « ${host} »`);
+    this.#tabs.select(t.tab);
+    if (t.conn.state !== 'open' && t.conn.state !== 'connecting' && t.conn.state !== 'waiting') t.conn.connect();
+    await t.conn.settled();
+    t.view.paste(text);
+    if (options.exec) t.conn.input('\r');
+    t.view.focus();
+  }
+
+  screen(host: string): string {
+    return this.#terminals.get(host)?.view?.text() ?? '';
+  }
+
+  connectionState(host: string): ConnectionState | 'none' {
+    return this.#terminals.get(host)?.state ?? 'none';
+  }
+
+  /** Called by the page-wide listeners. */
+  wake(): void {
+    for (const t of this.#terminals.values()) t.conn?.wake();
+  }
+
+  // ——— lab lifecycle ———
+
+  /** On load: if the learner already has this lab (page reload), attach to it at once. */
+  async #check(): Promise<void> {
+    await this.#exclusive(async () => {
+      this.#setState('checking');
+      const info = await getLab(this.#name);
+      if (!info) return this.#setState('idle');
+      if (info.state === 'expired') return this.#expired(info);
+      if (holders.has(this.#name)) {
+        // another panel of this page shows this lab already
+        this.#info = info;
+        return this.#setState('idle', TEXT.otherPanel);
+      }
+      await this.#attach(await this.#whenReady(info));
+    });
+  }
+
+  async #onStartButton(): Promise<void> {
+    if (this.#state === 'error' && !this.#info) return this.#check();
+    await this.start().catch(() => {}); // shown in the panel by #exclusive
+  }
+
+  /** Runs one lab operation at a time; failures end in the 'error' state with their French message. */
+  #exclusive(op: () => Promise<void>): Promise<void> {
+    if (this.#busy) return this.#busy;
+    const run = op()
+      .catch((err: unknown) => {
+        if (err instanceof LabApiError && err.code === 'expired-lab') return;
+        this.#setState('error', err instanceof LabApiError ? err.message : `${TEXT.startFailed} ${String((err as Error)?.message ?? err)}`);
+        throw err;
+      })
+      .finally(() => {
+        this.#busy = null;
+      });
+    this.#busy = run;
+    return run;
+  }
+
+  /** A lab answered 'starting' (containers booting): ask again until it is ready. */
+  async #whenReady(info: LabInfo): Promise<LabInfo> {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (info.state === 'starting') {
+      if (Date.now() > deadline) throw new LabApiError(0, 'timeout', TEXT.startTimeout);
+      await sleep(1000);
+      const next = await getLab(this.#name);
+      if (!next) throw new LabApiError(404, 'no-lab', TEXT.noLab);
+      info = next;
+    }
+    if (info.state === 'expired') {
+      this.#expired(info);
+      throw new LabApiError(410, 'expired-lab', TEXT.expired);
+    }
+    return info;
+  }
+
+  async #attach(info: LabInfo): Promise<void> {
+    const changed = this.#info?.labId !== info.labId;
+    this.#info = info;
+    this.#root.dataset.labId = info.labId;
+    const title = this.#root.querySelector('.lab__title');
+    if (title && info.title) title.textContent = info.title;
+    for (const host of info.hosts) if (!this.#terminals.has(host)) this.#addHost(host);
+    for (const t of this.#terminals.values()) t.tab.hidden = !info.hosts.includes(t.host);
+    this.#preview?.setBase(info.previewUrl);
+    if (changed) for (const t of this.#terminals.values()) t.view?.clear();
+    this.#everOpen = false;
+    this.#setState('starting'); // until the terminals attach: #refresh
+    this.#claimAndConnect();
+  }
+
+  #claimAndConnect(): void {
+    const previous = holders.get(this.#name);
+    if (previous && previous !== this) previous.#release();
+    holders.set(this.#name, this);
+    this.#start.hidden = true; // before the terminals open: xterm measures its box
+    const selected = this.#tabs.selected() ?? this.#tabs.tabs()[0];
+    if (selected) this.#tabs.select(selected);
+    for (const t of this.#terminals.values()) {
+      if (!this.#info?.hosts.includes(t.host)) continue;
+      this.#ensureView(t);
+      if (!t.conn) t.conn = this.#connection(t);
+      if (t.conn.state !== 'open' && t.conn.state !== 'connecting') t.conn.connect();
+    }
+    this.#refresh();
+  }
+
+  /** Another panel of the page took the lab: stop our sockets, say where it went. */
+  #release(): void {
+    for (const t of this.#terminals.values()) {
+      t.conn?.close();
+      this.#showOverlay(t, TEXT.otherPanel, ACTION.useHere, () => this.#claimAndConnect());
+    }
+    if (holders.get(this.#name) === this) holders.delete(this.#name);
+  }
+
+  #detach(): void {
+    for (const t of this.#terminals.values()) t.conn?.close();
+  }
+
+  #expired(info: LabInfo | null): void {
+    this.#detach();
+    if (info) this.#info = info;
+    this.#preview?.setBase(null);
+    this.#setState('expired');
+  }
+
+  // ——— terminals ———
+
+  #adopt(tab: HTMLElement): HostTerminal | null {
+    const host = tab.dataset.host ?? '';
+    const panel = document.getElementById(tab.getAttribute('aria-controls') ?? '');
+    if (!host || !panel) return null;
+    const t: HostTerminal = { host, tab, panel, view: null, conn: null, state: 'none', detail: {} };
+    this.#terminals.set(host, t);
+    return t;
+  }
+
+  /** A host the server knows but the page did not render (definition changed since the build). */
+  #addHost(host: string): void {
+    const id = `${this.#root.id || 'lab-' + this.#name}-${host}`;
+    const tab = document.createElement('button');
+    Object.assign(tab, { type: 'button', id: `${id}-tab`, className: 'lab__tab', textContent: host, tabIndex: -1 });
+    tab.setAttribute('role', 'tab');
+    tab.setAttribute('aria-selected', 'false');
+    tab.setAttribute('aria-controls', `${id}-panel`);
+    tab.dataset.host = host;
+    this.#tablist.insertBefore(tab, this.#previewTab);
+    const panel = document.createElement('div');
+    Object.assign(panel, { id: `${id}-panel`, className: 'lab__panel lab__panel--term', hidden: true });
+    panel.setAttribute('role', 'tabpanel');
+    panel.setAttribute('aria-labelledby', tab.id);
+    panel.dataset.host = host;
+    panel.innerHTML = '<div class="lab__term"></div><div class="lab__overlay" hidden><p class="lab__overlay-text"></p><button type="button" class="lab__button lab__overlay-button"></button></div>';
+    this.#body.insertBefore(panel, this.#body.querySelector('[data-preview]'));
+    this.#adopt(tab);
+  }
+
+  #ensureView(t: HostTerminal): TerminalView {
+    if (t.view) return t.view;
+    const container = need<HTMLElement>(t.panel, '.lab__term');
+    t.view = new TerminalView({
+      container,
+      theme: this.#theme(),
+      screenReaderMode: this.#screenReader,
+      onData: (data) => void t.conn?.input(data),
+      onBinary: (data) => void t.conn?.inputBinary(data),
+      onResize: (cols, rows) => t.conn?.resize(cols, rows),
+      onRenderer: (renderer, reason) => {
+        t.panel.dataset.renderer = renderer;
+        if (reason && reason !== 'no-webgl2') console.info(`[lab ${this.#name}/${t.host}] ${TEXT.webglFallback} (${reason})`);
+      },
+    });
+    t.panel.dataset.renderer = t.view.renderer;
+    return t.view;
+  }
+
+  #connection(t: HostTerminal): TerminalConnection {
+    const view = this.#ensureView(t);
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return new TerminalConnection({
+      url: `${scheme}//${location.host}${TERMINAL_PATH}`,
+      lab: this.#name,
+      host: t.host,
+      size: () => {
+        view.fit();
+        return { cols: view.cols, rows: view.rows };
+      },
+      sink: view,
+      listener: {
+        state: (state, detail) => this.#onConnection(t, state, detail),
+        hello: (hello) => {
+          t.panel.dataset.resumed = String(hello.resumed);
+          if (t.panel.hidden === false) view.focus();
+        },
+        labStatus: (state) => {
+          if (state === 'expired') this.#expired(null);
+        },
+      },
+    });
+  }
+
+  #onConnection(t: HostTerminal, state: ConnectionState, detail: StateDetail): void {
+    t.state = state;
+    t.detail = detail;
+    t.panel.dataset.connection = state;
+    clearInterval(t.countdown);
+    const message = detail.message ? sentence(detail.message) : undefined;
+    switch (state) {
+      case 'open':
+      case 'closed':
+        this.#hideOverlay(t);
+        break;
+      case 'connecting':
+        this.#showOverlay(t, TEXT.connecting);
+        break;
+      case 'waiting': {
+        const until = Date.now() + (detail.retryInMs ?? 0);
+        const show = () => {
+          const seconds = Math.ceil((until - Date.now()) / 1000);
+          const text = seconds > 0 ? TEXT.reconnectingIn(seconds) : TEXT.reconnecting;
+          this.#showOverlay(t, message ? `${message} ${text}` : text, ACTION.retry, () => t.conn?.connect());
+        };
+        show();
+        t.countdown = setInterval(show, 1000);
+        break;
+      }
+      case 'replaced':
+        this.#showOverlay(t, TEXT.replaced, ACTION.reconnect, () => t.conn?.connect());
+        break;
+      case 'exited':
+        this.#showOverlay(t, message ?? TEXT.exited, ACTION.newShell, () => t.conn?.connect());
+        void this.#recheck(); // a shell also ends when its lab was removed
+        break;
+      case 'expired':
+        this.#expired(null);
+        break;
+      case 'gone':
+        void this.#recheck();
+        break;
+      case 'failed':
+        this.#showOverlay(t, message ?? TEXT.failed, ACTION.retry, () => t.conn?.connect());
+        break;
+    }
+    this.#refresh();
+  }
+
+  /** A terminal ended in a way that may mean the lab is gone: ask the API what remains. */
+  async #recheck(): Promise<void> {
+    let info: LabInfo | null;
+    try {
+      info = await getLab(this.#name);
+    } catch {
+      return;
+    }
+    if (!info) {
+      this.#detach();
+      this.#info = null;
+      this.#preview?.setBase(null);
+      this.#setState('idle', TEXT.noLab);
+    } else if (info.state === 'expired') this.#expired(info);
+    else if (info.labId !== this.#info?.labId) await this.#attach(info); // reset from another tab
+  }
+
+  /** While the lab is up, the badge follows the worst of its terminals. */
+  #refresh(): void {
+    if (!['ready', 'disconnected', 'starting', 'error'].includes(this.#state)) return;
+    if (!this.#info || holders.get(this.#name) !== this) return;
+    const states = [...this.#terminals.values()].filter((t) => this.#info!.hosts.includes(t.host)).map((t) => t.state);
+    if (states.includes('open')) this.#everOpen = true;
+    let next: PanelState = 'ready';
+    if (states.includes('failed')) next = 'error';
+    else if (states.some((s) => s === 'waiting' || s === 'replaced')) next = 'disconnected';
+    else if (states.includes('connecting')) next = this.#everOpen ? 'disconnected' : 'starting';
+    if (next !== this.#state) this.#setState(next);
+  }
+
+  #onTab(tab: HTMLElement): void {
+    if (tab.dataset.preview !== undefined) {
+      this.#preview?.load();
+      return;
+    }
+    const t = this.#terminals.get(tab.dataset.host ?? '');
+    if (t?.view) {
+      t.view.fit();
+      t.view.focus();
+    }
+  }
+
+  #showOverlay(t: HostTerminal, text: string, action?: string, onAction?: () => void): void {
+    const overlay = t.panel.querySelector<HTMLElement>('.lab__overlay');
+    if (!overlay) return;
+    overlay.hidden = false;
+    overlay.dataset.kind = action ? 'action' : 'info';
+    const p = overlay.querySelector('.lab__overlay-text');
+    if (p) p.textContent = text;
+    const button = overlay.querySelector<HTMLButtonElement>('.lab__overlay-button');
+    if (button) {
+      button.hidden = !action;
+      button.textContent = action ?? '';
+      button.onclick = onAction ?? null;
+    }
+  }
+
+  #hideOverlay(t: HostTerminal): void {
+    const overlay = t.panel.querySelector<HTMLElement>('.lab__overlay');
+    if (overlay) overlay.hidden = true;
+  }
+
+  // ——— state, badge, start screen ———
+
+  #setState(state: PanelState, message?: string): void {
+    this.#state = state;
+    this.#root.dataset.state = state;
+    this.#badge.dataset.state = state;
+    this.#badge.textContent = STATE_LABEL[state];
+    this.#root.toggleAttribute('aria-busy', state === 'checking' || state === 'starting');
+    // The start screen covers the terminals until they exist, and again when the lab is gone.
+    const attached = holders.get(this.#name) === this && [...this.#terminals.values()].some((t) => t.conn);
+    this.#start.hidden = attached && state !== 'expired' && state !== 'idle';
+    this.#startButton.disabled = state === 'checking' || state === 'starting';
+    this.#startButton.textContent = state === 'expired' ? ACTION.newLab : state === 'error' ? ACTION.retry : ACTION.start;
+    this.#startText.textContent = state === 'expired' ? TEXT.expired : state === 'starting' ? TEXT.starting : this.#startDefault;
+    const reset = this.#root.querySelector<HTMLButtonElement>('[data-action="reset"]');
+    if (reset) reset.disabled = !this.#info || state === 'checking' || state === 'starting' || state === 'idle';
+    this.#message.textContent = message ?? '';
+    this.#message.hidden = !message;
+    this.#root.dispatchEvent(new CustomEvent('atelier-lab-state', { detail: { state, message }, bubbles: true }));
+  }
+
+  #theme() {
+    const style = getComputedStyle(this.#root);
+    return terminalTheme(this.#mode, (name) => style.getPropertyValue(name));
+  }
+
+  #setupScreenReaderToggle(button: HTMLButtonElement | null): void {
+    this.#screenReader = readFlag(SCREEN_READER_KEY);
+    if (!button) return;
+    button.setAttribute('aria-pressed', String(this.#screenReader));
+    button.addEventListener('click', () => {
+      this.#screenReader = !this.#screenReader;
+      writeFlag(SCREEN_READER_KEY, this.#screenReader);
+      button.setAttribute('aria-pressed', String(this.#screenReader));
+      for (const t of this.#terminals.values()) t.view?.setScreenReaderMode(this.#screenReader);
+    });
+  }
+}
+
+function listenForWakeUps(): void {
+  if (wakeListeners) return;
+  wakeListeners = true;
+  const wakeAll = () => {
+    for (const p of panels) p.wake();
+  };
+  window.addEventListener('online', wakeAll);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') wakeAll();
+  });
+}
+
+function need<T extends Element>(root: ParentNode, selector: string): T {
+  const el = root.querySelector<T>(selector);
+  if (!el) throw new Error(`lab panel markup: missing ${selector}`);
+  return el;
+}
+
+function readFlag(key: string): boolean {
+  try {
+    return localStorage.getItem(key) === '1';
+  } catch {
+    return false;
+  }
+}
+function writeFlag(key: string, on: boolean): void {
+  try {
+    localStorage.setItem(key, on ? '1' : '0');
+  } catch {
+    // storage disabled: the setting lasts for this page only
+  }
+}
+
+const prefersReducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
