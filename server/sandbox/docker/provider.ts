@@ -37,6 +37,14 @@ import { concatTars, coveringDir, snapshotImage, writableDirs, type DirSnapshot,
 import { pickSubnet } from './subnets.ts';
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+
+/** Like Promise.all, but waits for every call to settle before failing: nothing runs on after a failure. */
+async function settled<T>(calls: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(calls);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
 const DEFAULT_FILES_ROOT = fileURLToPath(new URL('../../../sandbox/labs/files/', import.meta.url));
 
 export interface DockerProviderOptions {
@@ -174,15 +182,15 @@ export class DockerProvider implements SandboxProvider {
     step();
     const network = await this.#createNetwork(spec.labId, labels, spec.definition.hosts.map((h) => h.name));
     step();
-    const containers = await Promise.all(plans.map((p) => this.#createContainer(p, network, labels)));
+    const containers = await settled(plans.map((p) => this.#createContainer(p, network, labels)));
     step();
-    await Promise.all(containers.map((c) => bounded('container start', this.#t.engineMs, (signal) => c.start({ abortSignal: signal }))));
+    await settled(containers.map((c) => bounded('container start', this.#t.engineMs, (signal) => c.start({ abortSignal: signal }))));
     step();
-    await Promise.all(plans.map((p, i) => this.#fill(containers[i]!, p)));
+    await settled(plans.map((p, i) => this.#fill(containers[i]!, p)));
     step();
     // Hosts boot side by side (names already resolve: every container is on the network); each host's
     // commands run in order.
-    await Promise.all(
+    await settled(
       plans.map(async (p) => {
         for (const command of p.host.boot) {
           step();
@@ -201,7 +209,7 @@ export class DockerProvider implements SandboxProvider {
   /** Everything that can fail without the engine is checked first (files, images, names). */
   async #plan(spec: LabSpec): Promise<HostPlan[]> {
     const readonly = this.#config.host.rootfs === 'readonly';
-    return Promise.all(
+    return settled(
       spec.definition.hosts.map(async (host) => {
         if (!HOST_NAME.test(host.name)) throw new LabCreateError(`bad host name ${JSON.stringify(host.name)}`);
         const image = this.#images(host.image);
@@ -333,7 +341,7 @@ export class DockerProvider implements SandboxProvider {
       const dir = coveringDir(plan.writable.dirs, f.path)!;
       seeds.set(dir, [...(seeds.get(dir) ?? []), { ...f, path: dir === '/' ? f.path : f.path.slice(dir.length) }]);
     }
-    await Promise.all(
+    await settled(
       plan.writable.dirs.map(async (dir) => {
         const snap = plan.writable!.snapshots.get(dir.path);
         const own = seeds.get(dir.path);
