@@ -129,7 +129,7 @@ export interface Config {
   image: string | undefined;
   firewall: 'auto' | 'required' | 'off';
   timeouts: { engineMs: number; createMs: number; execMs: number };
-  labs: { maxLabs: number; idleMs: number; maxLifetimeMs: number; reapIntervalMs: number };
+  labs: { maxLabs: number; idleMs: number; maxLifetimeMs: number; reapIntervalMs: number; orphanGraceMs: number };
 }
 
 export class ConfigError extends Error {
@@ -182,6 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       idleMs: e.ATELIER_LAB_IDLE_MINUTES * 60_000,
       maxLifetimeMs: e.ATELIER_LAB_MAX_LIFETIME_MINUTES * 60_000,
       reapIntervalMs: e.ATELIER_REAPER_INTERVAL_SECONDS * 1000,
+      // A lab still partial after the longest possible creation was abandoned.
+      orphanGraceMs: e.ATELIER_LAB_CREATE_TIMEOUT_MS + 60_000,
     },
   };
 }
