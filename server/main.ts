@@ -1,20 +1,52 @@
-// Composition root: reads the configuration, builds the parts and starts the HTTP server.
-import { createServer } from 'node:http';
+// Production server: the built site, the lab API, the terminal WebSocket (one port) and the preview
+// proxy (its own port, hence its own origin).
+import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
+import { createBackend } from './backend.ts';
+import { startLabs } from './compose.ts';
 import { staticSite } from './http/static-site.ts';
+import { bindPorts, webSettings } from './http/settings.ts';
 
-const port = Number(process.env.PORT ?? 4321);
-const host = process.env.HOST ?? '127.0.0.1';
-const dist = resolve(import.meta.dirname, '..', 'dist');
+const root = resolve(import.meta.dirname, '..');
+const settings = webSettings(process.env, root);
+const site = staticSite(resolve(root, 'dist'));
+const labs = await startLabs();
+const backend = createBackend(labs.access, settings);
 
-const site = staticSite(dist);
-const server = createServer((req, res) => site(req, res));
-server.listen(port, host, () => {
-  const addr = server.address();
-  const actual = typeof addr === 'object' && addr ? addr.port : port;
-  console.log(`listening on http://${host}:${actual}`);
+const server = createServer((req, res) => {
+  backend.handleRequest(req, res).then(
+    (handled) => handled || site(req, res),
+    (err: unknown) => {
+      console.error(err);
+      if (!res.headersSent) res.writeHead(500).end();
+    },
+  );
+});
+server.on('upgrade', (req, socket, head) => {
+  if (!backend.handleUpgrade(req, socket, head)) socket.destroy();
 });
 
+const listen = (s: Server, port: number) =>
+  new Promise<number>((ok, fail) => {
+    s.once('error', fail);
+    s.listen(port, settings.host, () => {
+      const addr = s.address();
+      ok(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+const previewPort = await listen(backend.preview, settings.previewPort);
+const port = await listen(server, settings.port);
+bindPorts(settings, process.env, port, previewPort);
+console.log(`preview on http://${settings.host}:${previewPort}`);
+console.log(`listening on http://${settings.host}:${port}`);
+
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    // Labs keep running in the engine: a restarted server finds them again.
+    server.close();
+    void Promise.allSettled([backend.close(), labs.close()]).then(() => process.exit(0));
+  });
 }

@@ -40,6 +40,14 @@ export interface WebSettings {
   labCreatesPerMinute: number;
 }
 
+/** With PORT=0 (tests), the default origins and the preview port are known only once listening. */
+export function bindPorts(settings: WebSettings, env: NodeJS.ProcessEnv, sitePort: number, previewPort: number): void {
+  settings.previewPort = previewPort;
+  if (env.ATELIER_SITE_ORIGINS) return;
+  settings.siteOrigins.clear();
+  for (const o of [`http://localhost:${sitePort}`, `http://127.0.0.1:${sitePort}`]) settings.siteOrigins.add(o);
+}
+
 export function webSettings(env: NodeJS.ProcessEnv = process.env, root = process.cwd()): WebSettings {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 
 export interface RunningServer {
   url: string;
+  previewUrl: string;
   /** everything the server printed, for failure messages */
   output: () => string;
   stop(): Promise<void>;
@@ -15,7 +16,7 @@ const root = resolve(import.meta.dirname, '..', '..');
 export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
   const child = spawn(process.execPath, ['server/main.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { ...process.env, PORT: '0', ATELIER_PREVIEW_PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -36,8 +37,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       fail(new Error(`server exited with ${code}:\n${out}`));
     });
   });
+  const previewUrl = /preview on (http:\/\/[^\s]+)/.exec(out)?.[1] ?? '';
   return {
     url,
+    previewUrl,
     output: () => out,
     async stop() {
       if (child.exitCode !== null) return;

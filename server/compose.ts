@@ -1,0 +1,111 @@
+// Composition root of the lab side: picks the sandbox provider (one place only), builds the lab manager
+// and adapts it to the LabAccess port the web side uses.
+import { getLab } from '../sandbox/labs/index.ts';
+import type { Lab } from '../sandbox/labs/schema.ts';
+import { loadConfig, type Config } from './config.ts';
+import { NoRoomError as ManagerNoRoom, UnknownLabKindError } from './labs/errors.ts';
+import { LabManager } from './labs/manager.ts';
+import { DockerProvider } from './sandbox/docker/provider.ts';
+import { LabNotFoundError, type LabInfo, type SandboxProvider } from './sandbox/provider.ts';
+import { NoRoomError, UnknownLabError, type LabAccess, type LabView, type Shell } from './terminal/ports.ts';
+
+export interface Labs {
+  access: LabAccess;
+  manager: LabManager;
+  provider: SandboxProvider;
+  close(): Promise<void>;
+}
+
+function definitions(id: string): Lab | undefined {
+  try {
+    return getLab(id);
+  } catch {
+    return undefined;
+  }
+}
+
+export function createProvider(config: Config, log: (m: string) => void): SandboxProvider {
+  const kind = process.env.ATELIER_PROVIDER ?? 'docker';
+  switch (kind) {
+    case 'docker':
+      return new DockerProvider({ config, definitions, log });
+    default:
+      throw new Error(`ATELIER_PROVIDER=${kind}: unknown provider (available: docker)`);
+  }
+}
+
+export async function startLabs(log: (m: string) => void = (m) => console.error(`[labs] ${m}`)): Promise<Labs> {
+  const config = loadConfig();
+  const provider = createProvider(config, log);
+  await provider.init();
+  const health = await provider.healthy();
+  if (!health.ok) throw new Error(`the container engine does not answer (${health.engine})`);
+  for (const w of health.warnings) log(`WARNING: ${w}`);
+  const manager = new LabManager({ provider, definitions, limits: config.labs, log });
+  await manager.start();
+  return {
+    access: labAccess(manager),
+    manager,
+    provider,
+    async close() {
+      manager.stop();
+      await provider.close();
+    },
+  };
+}
+
+export function labAccess(manager: LabManager): LabAccess {
+  const view = (lab: LabInfo): LabView => {
+    const def = definitions(lab.definitionId);
+    return {
+      name: lab.definitionId,
+      labId: lab.labId,
+      title: def?.title ?? lab.definitionId,
+      hosts: lab.hosts.map((h) => h.name),
+      state: lab.expiresAt.getTime() <= Date.now() ? 'expired' : lab.state === 'ready' ? 'ready' : 'starting',
+      expiresAt: lab.expiresAt.getTime(),
+    };
+  };
+  const known = (name: string) => {
+    if (!definitions(name)) throw new UnknownLabError(`aucun lab nommé « ${name} »`);
+  };
+  const translate = (err: unknown): never => {
+    if (err instanceof ManagerNoRoom) throw new NoRoomError("plus de place pour un nouveau lab pour l'instant : réessayez dans quelques minutes");
+    if (err instanceof UnknownLabKindError) throw new UnknownLabError(`aucun lab nommé « ${err.definitionId} »`);
+    throw err;
+  };
+  return {
+    async find(learner, name) {
+      known(name);
+      const lab = await manager.find(learner, name);
+      return lab ? view(lab) : null;
+    },
+    async ensure(learner, name) {
+      known(name);
+      return view(await manager.ensure(learner, name).catch(translate));
+    },
+    async reset(learner, name) {
+      known(name);
+      return view(await manager.reset(learner, name).catch(translate));
+    },
+    async openShell(labId, host, size): Promise<Shell> {
+      const session = await manager.openTerminal(labId, host, size);
+      return {
+        output: session.output,
+        write: (data) => session.write(data),
+        resize: (cols, rows) => session.resize(cols, rows),
+        close: () => session.close(),
+        exited: session.exited,
+      };
+    },
+    touch: (labId) => manager.touch(labId),
+    async previewTarget(labId) {
+      try {
+        return await manager.previewTarget(labId);
+      } catch (err) {
+        if (err instanceof LabNotFoundError) return null;
+        throw err;
+      }
+    },
+  };
+}
