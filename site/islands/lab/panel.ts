@@ -2,13 +2,15 @@
 // (xterm.js + one WebSocket each), the « Navigateur » preview, the state badge and the buttons.
 // The markup comes from LabPanel.astro; this module only adds behaviour (and tabs for hosts the
 // server knows but the page did not render).
-import '@xterm/xterm/css/xterm.css';
+// xterm's stylesheet travels inside this lazily loaded module (a string, injected once) so that the
+// chapter page's own stylesheet stays free of it until a terminal is needed.
+import xtermCss from '@xterm/xterm/css/xterm.css?inline';
 import { TERMINAL_PATH } from '../../../protocol/terminal.ts';
 import { createLab, getLab, LabApiError, resetLab, type LabInfo } from './api.ts';
 import { TerminalConnection, type ConnectionState, type StateDetail } from './connection.ts';
 import { setupFullscreen } from './fullscreen.ts';
 import { PreviewView } from './preview.ts';
-import { ACTION, sentence, STATE_LABEL, TEXT, type PanelState } from './strings.ts';
+import { ACTION, sentence, STATE_LABEL, STATE_LABEL_ELSEWHERE, TEXT, type PanelState } from './strings.ts';
 import { setupTabs, type Tabs } from './tabs.ts';
 import { TerminalView } from './terminal-view.ts';
 import { terminalTheme, watchColorMode, type ColorMode } from './theme.ts';
@@ -51,6 +53,12 @@ const panels = new Set<LabPanel>();
 let wakeListeners = false;
 
 export function mountLabPanel(root: HTMLElement): LabPanelApi {
+  if (!document.getElementById('xterm-css')) {
+    const style = document.createElement('style');
+    style.id = 'xterm-css';
+    style.textContent = xtermCss;
+    document.head.prepend(style); // first, so the panel's own rules (lab.css) win on equal specificity
+  }
   return new LabPanel(root);
 }
 
@@ -96,7 +104,7 @@ class LabPanel implements LabPanelApi {
     this.#tabs = setupTabs(this.#tablist, (tab) => this.#onTab(tab));
 
     this.#startButton.addEventListener('click', () => void this.#onStartButton());
-    root.querySelector('[data-action="reset"]')?.addEventListener('click', () => void this.reset());
+    root.querySelector('[data-action="reset"]')?.addEventListener('click', () => void this.reset().catch(() => {}));
     const fullscreen = root.querySelector<HTMLButtonElement>('[data-action="fullscreen"]');
     if (fullscreen) setupFullscreen(root, fullscreen);
     this.#setupScreenReaderToggle(root.querySelector<HTMLButtonElement>('[data-action="screen-reader"]'));
@@ -114,7 +122,7 @@ class LabPanel implements LabPanelApi {
       this.#setState('error', `Nom de lab invalide : « ${this.#name} ».`);
       return;
     }
-    void this.#check();
+    void this.#check().catch(() => {}); // shown in the panel
   }
 
   get state(): PanelState {
@@ -123,8 +131,8 @@ class LabPanel implements LabPanelApi {
 
   /** Starts (or finds) the learner's lab and attaches the terminals. */
   start(): Promise<void> {
-    if (this.#state === 'ready' && holders.get(this.#name) === this) return Promise.resolve();
     return this.#exclusive(async () => {
+      if ((this.#state === 'ready' || this.#state === 'disconnected') && holders.get(this.#name) === this) return;
       // An expired lab is replaced by a fresh one; creating would hand back the expired one.
       const fresh = this.#state === 'expired' || this.#info?.state === 'expired';
       this.#setState('starting');
@@ -146,6 +154,7 @@ class LabPanel implements LabPanelApi {
   async run(host: string, text: string, options: RunOptions = {}): Promise<void> {
     this.#root.scrollIntoView({ block: 'nearest', behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
     if (this.#state !== 'ready' && this.#state !== 'disconnected') await this.start();
+    if (!this.#info || this.#state === 'expired' || this.#state === 'idle') throw new Error(this.#message.textContent || TEXT.startFailed);
     if (holders.get(this.#name) !== this) this.#claimAndConnect();
     const t = this.#terminals.get(host);
     if (!t?.view || !t.conn) throw new Error(`le lab « ${this.#name} » n'a pas d'hôte « ${host} »`);
@@ -189,21 +198,26 @@ class LabPanel implements LabPanelApi {
   }
 
   async #onStartButton(): Promise<void> {
-    if (this.#state === 'error' && !this.#info) return this.#check();
-    await this.start().catch(() => {}); // shown in the panel by #exclusive
+    // Failures are shown in the panel by #exclusive.
+    if (this.#state === 'error' && !this.#info) return this.#check().catch(() => {});
+    await this.start().catch(() => {});
   }
 
-  /** Runs one lab operation at a time; failures end in the 'error' state with their French message. */
+  /**
+   * Runs lab operations one after the other (a run button clicked while the page is still asking for
+   * the lab waits for the answer); failures end in the 'error' state with their French message.
+   */
   #exclusive(op: () => Promise<void>): Promise<void> {
-    if (this.#busy) return this.#busy;
-    const run = op()
+    const run = (this.#busy ?? Promise.resolve())
+      .catch(() => {})
+      .then(op)
       .catch((err: unknown) => {
         if (err instanceof LabApiError && err.code === 'expired-lab') return;
         this.#setState('error', err instanceof LabApiError ? err.message : `${TEXT.startFailed} ${String((err as Error)?.message ?? err)}`);
         throw err;
       })
       .finally(() => {
-        this.#busy = null;
+        if (this.#busy === run) this.#busy = null;
       });
     this.#busy = run;
     return run;
@@ -313,6 +327,7 @@ class LabPanel implements LabPanelApi {
     const container = need<HTMLElement>(t.panel, '.lab__term');
     t.view = new TerminalView({
       container,
+      label: `Terminal ${t.host} du lab`,
       theme: this.#theme(),
       screenReaderMode: this.#screenReader,
       onData: (data) => void t.conn?.input(data),
@@ -343,6 +358,9 @@ class LabPanel implements LabPanelApi {
         state: (state, detail) => this.#onConnection(t, state, detail),
         hello: (hello) => {
           t.panel.dataset.resumed = String(hello.resumed);
+          // The server replays the recent screen of a resumed shell: start from a blank terminal so it
+          // is not shown twice. RIS goes through xterm's write queue, so it lands before the replay.
+          if (hello.resumed) view.term.write('\x1bc');
           if (t.panel.hidden === false) view.focus();
         },
         labStatus: (state) => {
@@ -378,7 +396,10 @@ class LabPanel implements LabPanelApi {
         break;
       }
       case 'replaced':
-        this.#showOverlay(t, TEXT.replaced, ACTION.reconnect, () => t.conn?.connect());
+        // The other tab took the whole lab: taking it back takes back every terminal.
+        this.#showOverlay(t, TEXT.replaced, ACTION.reconnect, () => {
+          for (const other of this.#terminals.values()) if (other.state === 'replaced' || other === t) other.conn?.connect();
+        });
         break;
       case 'exited':
         this.#showOverlay(t, message ?? TEXT.exited, ACTION.newShell, () => t.conn?.connect());
@@ -411,7 +432,7 @@ class LabPanel implements LabPanelApi {
       this.#preview?.setBase(null);
       this.#setState('idle', TEXT.noLab);
     } else if (info.state === 'expired') this.#expired(info);
-    else if (info.labId !== this.#info?.labId) await this.#attach(info); // reset from another tab
+    else if (info.labId !== this.#info?.labId) await this.#attach(info).catch(() => {}); // reset from another tab
   }
 
   /** While the lab is up, the badge follows the worst of its terminals. */
@@ -421,10 +442,12 @@ class LabPanel implements LabPanelApi {
     const states = [...this.#terminals.values()].filter((t) => this.#info!.hosts.includes(t.host)).map((t) => t.state);
     if (states.includes('open')) this.#everOpen = true;
     let next: PanelState = 'ready';
+    let label: string | undefined;
     if (states.includes('failed')) next = 'error';
-    else if (states.some((s) => s === 'waiting' || s === 'replaced')) next = 'disconnected';
-    else if (states.includes('connecting')) next = this.#everOpen ? 'disconnected' : 'starting';
-    if (next !== this.#state) this.#setState(next);
+    else if (states.includes('waiting') || (states.includes('connecting') && this.#everOpen)) next = 'disconnected';
+    else if (states.includes('connecting')) next = 'starting';
+    else if (states.includes('replaced')) [next, label] = ['disconnected', STATE_LABEL_ELSEWHERE]; // no automatic reconnection
+    if (next !== this.#state || (label ?? STATE_LABEL[next]) !== this.#badge.textContent) this.#setState(next, undefined, label);
   }
 
   #onTab(tab: HTMLElement): void {
@@ -461,11 +484,11 @@ class LabPanel implements LabPanelApi {
 
   // ——— state, badge, start screen ———
 
-  #setState(state: PanelState, message?: string): void {
+  #setState(state: PanelState, message?: string, label?: string): void {
     this.#state = state;
     this.#root.dataset.state = state;
     this.#badge.dataset.state = state;
-    this.#badge.textContent = STATE_LABEL[state];
+    this.#badge.textContent = label ?? STATE_LABEL[state];
     this.#root.toggleAttribute('aria-busy', state === 'checking' || state === 'starting');
     // The start screen covers the terminals until they exist, and again when the lab is gone.
     const attached = holders.get(this.#name) === this && [...this.#terminals.values()].some((t) => t.conn);

@@ -13,6 +13,9 @@ export const STATE_LABEL = {
 
 export type PanelState = keyof typeof STATE_LABEL;
 
+/** 'disconnected' because another tab took the lab: no reconnection until the learner asks. */
+export const STATE_LABEL_ELSEWHERE = 'déconnecté (ouvert ailleurs)';
+
 export const TEXT = {
   startFailed: 'Le lab n’a pas pu démarrer.',
   network: 'Le serveur ne répond pas. Vérifiez votre connexion et réessayez.',

@@ -1,2 +1,6 @@
-// Vite bundles imported stylesheets; for the type checker they are modules without exports.
+// Vite bundles imported stylesheets; `?inline` gives the processed CSS as a string.
 declare module '*.css';
+declare module '*.css?inline' {
+  const css: string;
+  export default css;
+}

@@ -9,6 +9,8 @@ import type { WebglAddon } from '@xterm/addon-webgl';
 
 export interface TerminalViewOptions {
   container: HTMLElement;
+  /** accessible name of the terminal's input, e.g. "Terminal web" */
+  label: string;
   theme: ITheme;
   screenReaderMode: boolean;
   /** text typed or pasted */
@@ -49,6 +51,7 @@ export class TerminalView {
     this.term.onBinary(o.onBinary);
     this.term.onResize(({ cols, rows }) => o.onResize(cols, rows));
     this.term.open(o.container);
+    this.term.textarea?.setAttribute('aria-label', o.label); // xterm's default is English
     this.fit();
     this.#observer = new ResizeObserver(() => this.#queueFit());
     this.#observer.observe(o.container);
