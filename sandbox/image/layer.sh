@@ -1,0 +1,25 @@
+#!/bin/sh
+# Lab layer, run once at image build (both Dockerfile and Dockerfile.hub): small run-time footprint and a few
+# conveniences. Files under rootfs/ are already copied. Every edit is checked so a Debian change fails the build.
+set -eu
+fail() { echo "layer.sh: $*" >&2; exit 1; }
+
+# PHP-FPM starts workers only when requests come (Debian: pm = dynamic, 2 workers always running).
+sed -i 's/^pm = .*/pm = ondemand/' /etc/php/8.2/fpm/pool.d/www.conf
+grep -q '^pm = ondemand$' /etc/php/8.2/fpm/pool.d/www.conf || fail "pm = ondemand not set"
+
+# Nginx: one worker process (Debian: one per CPU).
+sed -i 's/^worker_processes .*/worker_processes 1;/' /etc/nginx/nginx.conf
+grep -q '^worker_processes 1;$' /etc/nginx/nginx.conf || fail "worker_processes not set"
+
+# Apache: the stock configuration, plus a ServerName (see conf-available/servername.conf). PHP-FPM's own
+# Apache snippet stays disabled: the labs wire Apache to PHP-FPM the chapter's way.
+a2enconf -q servername
+a2disconf -q php8.2-fpm 2>/dev/null || true
+[ ! -e /etc/apache2/mods-enabled/proxy_fcgi.load ] || fail "proxy_fcgi must not be enabled in the image"
+
+# `vim` runs vim-tiny (the full vim package would add 30 MB of runtime files).
+ln -sf /usr/bin/vim.tiny /usr/local/bin/vim
+
+# Nothing runs at build time, and no pid file may survive into containers.
+rm -f /run/apache2/apache2.pid /run/nginx.pid /run/php/php8.2-fpm.pid
