@@ -133,6 +133,7 @@ class LabPanel implements LabPanelApi {
   start(): Promise<void> {
     return this.#exclusive(async () => {
       if ((this.#state === 'ready' || this.#state === 'disconnected') && holders.get(this.#name) === this) return;
+      if (this.#state === 'idle' && this.#info?.state === 'ready') return this.#attach(this.#info); // shown by another panel so far
       // An expired lab is replaced by a fresh one; creating would hand back the expired one.
       const fresh = this.#state === 'expired' || this.#info?.state === 'expired';
       this.#setState('starting');
@@ -271,13 +272,11 @@ class LabPanel implements LabPanelApi {
     this.#refresh();
   }
 
-  /** Another panel of the page took the lab: stop our sockets, say where it went. */
+  /** Another panel of the page took the lab: stop our sockets; « Lancer le lab » takes it back. */
   #release(): void {
-    for (const t of this.#terminals.values()) {
-      t.conn?.close();
-      this.#showOverlay(t, TEXT.otherPanel, ACTION.useHere, () => this.#claimAndConnect());
-    }
     if (holders.get(this.#name) === this) holders.delete(this.#name);
+    for (const t of this.#terminals.values()) t.conn?.close();
+    this.#setState('idle', TEXT.otherPanel);
   }
 
   #detach(): void {

@@ -42,7 +42,6 @@ export const ACTION = {
   reconnect: 'Reprendre ici',
   newShell: 'Nouveau shell',
   retry: 'Réessayer',
-  useHere: 'Utiliser ici',
 } as const;
 
 /** "le shell est terminé" → "Le shell est terminé." */
