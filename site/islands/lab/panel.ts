@@ -79,6 +79,8 @@ class LabPanel implements LabPanelApi {
   #state: PanelState = 'idle';
   #info: LabInfo | null = null;
   #busy: Promise<void> | null = null;
+  /** the lab operation « Réessayer » repeats after it failed */
+  #retry: (() => Promise<void>) | null = null;
   #mode: ColorMode = 'light';
   /** a terminal attached since the lab was (re)attached: later drops are "disconnected", not "starting" */
   #everOpen = false;
@@ -131,6 +133,7 @@ class LabPanel implements LabPanelApi {
 
   /** Starts (or finds) the learner's lab and attaches the terminals. */
   start(): Promise<void> {
+    this.#retry = () => this.start();
     return this.#exclusive(async () => {
       if ((this.#state === 'ready' || this.#state === 'disconnected') && holders.get(this.#name) === this) return;
       if (this.#state === 'idle' && this.#info?.state === 'ready') return this.#attach(this.#info); // shown by another panel so far
@@ -144,6 +147,7 @@ class LabPanel implements LabPanelApi {
 
   reset(options: { confirm?: boolean } = {}): Promise<void> {
     if ((options.confirm ?? true) && !window.confirm(TEXT.confirmReset)) return Promise.resolve();
+    this.#retry = () => this.reset({ confirm: false });
     return this.#exclusive(async () => {
       this.#detach();
       for (const t of this.#terminals.values()) t.view?.clear();
@@ -184,6 +188,7 @@ class LabPanel implements LabPanelApi {
 
   /** On load: if the learner already has this lab (page reload), attach to it at once. */
   async #check(): Promise<void> {
+    this.#retry = () => this.#check();
     await this.#exclusive(async () => {
       this.#setState('checking');
       const info = await getLab(this.#name);
@@ -200,8 +205,8 @@ class LabPanel implements LabPanelApi {
 
   async #onStartButton(): Promise<void> {
     // Failures are shown in the panel by #exclusive.
-    if (this.#state === 'error' && !this.#info) return this.#check().catch(() => {});
-    await this.start().catch(() => {});
+    const op = this.#state === 'error' && this.#retry ? this.#retry : () => this.start();
+    await op().catch(() => {});
   }
 
   /**
@@ -490,8 +495,10 @@ class LabPanel implements LabPanelApi {
     this.#badge.textContent = label ?? STATE_LABEL[state];
     this.#root.toggleAttribute('aria-busy', state === 'checking' || state === 'starting');
     // The start screen covers the terminals until they exist, and again when the lab is gone.
-    const attached = holders.get(this.#name) === this && [...this.#terminals.values()].some((t) => t.conn);
-    this.#start.hidden = attached && state !== 'expired' && state !== 'idle';
+    // A failed lab operation (with its message) covers the terminals too; a failed terminal shows its
+    // own overlay instead.
+    const attached = holders.get(this.#name) === this && [...this.#terminals.values()].some((t) => t.conn && t.conn.state !== 'closed');
+    this.#start.hidden = attached && state !== 'expired' && state !== 'idle' && !(state === 'error' && message);
     this.#startButton.disabled = state === 'checking' || state === 'starting';
     this.#startButton.textContent = state === 'expired' ? ACTION.newLab : state === 'error' ? ACTION.retry : ACTION.start;
     this.#startText.textContent = state === 'expired' ? TEXT.expired : state === 'starting' ? TEXT.starting : this.#startDefault;
