@@ -81,6 +81,7 @@ const path = (name: string) => `/api/labs/${encodeURIComponent(name)}`;
 /** The learner's lab of this kind, or null when they have none. */
 export async function getLab(name: string): Promise<LabInfo | null> {
   const { status, body } = await call('GET', path(name));
+  if (status === 204 || (status === 200 && body === null)) return null; // "no lab" without an error status
   if (status === 200) return parseLabInfo(body);
   if (status === 404 && (body as { error?: unknown } | null)?.error === 'no-lab') return null;
   throw failure(status, body);
