@@ -36,7 +36,9 @@ export function labApi(opts: ApiOptions) {
       if (req.method === 'GET' && !reset) {
         const learner = opts.identity.ensure(req, res);
         const lab = await opts.labs.find(learner, name);
-        return lab ? json(res, 200, info(req, lab)) : json(res, 404, { error: 'no-lab', message: "ce lab n'est pas lancé" }), true;
+        // 204, not 404: "not started yet" is a normal answer, and browsers log every 404 as an error.
+        if (!lab) return res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true;
+        return json(res, 200, info(req, lab)), true;
       }
       if (req.method !== 'POST') return json(res, 405, { error: 'method', message: 'méthode non permise' }), true;
       // State changes come only from the site's own pages: a learner page in the preview is same-site

@@ -47,6 +47,7 @@ export class ShellSession {
   }
 
   attach(client: ShellClient): Buffer {
+    this.#flush(); // pending output belongs to the old client: the replay below covers it for the new one
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
     this.#graceTimer = null;
     const previous = this.#client;
