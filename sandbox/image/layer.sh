@@ -15,6 +15,9 @@ grep -q '^worker_processes 1;$' /etc/nginx/nginx.conf || fail "worker_processes 
 # Apache: the stock configuration, plus a ServerName (see conf-available/servername.conf). PHP-FPM's own
 # Apache snippet stays disabled: the labs wire Apache to PHP-FPM the chapter's way.
 a2enconf -q servername
+# apache2ctl raises the open-file limit to 8192 by default, which fails without CAP_SYS_RESOURCE when the
+# container's hard limit is lower ("Setting ulimit failed" at each start): keep the container's limit.
+printf '\n# Atelier: keep the open-file limit the lab host was given (raising it needs CAP_SYS_RESOURCE).\nexport APACHE_ULIMIT_MAX_FILES=true\n' >>/etc/apache2/envvars
 a2disconf -q php8.2-fpm 2>/dev/null || true
 [ ! -e /etc/apache2/mods-enabled/proxy_fcgi.load ] || fail "proxy_fcgi must not be enabled in the image"
 

@@ -38,11 +38,20 @@ export const HostSchema = z.object({
   workdir: z.string().startsWith('/').default('/root'),
 });
 
-/** A command of the chapter, run in one host. */
+/** Bound of one command, in seconds; when absent the runner's default applies. */
+const timeoutSeconds = z.number().int().min(1).max(600).optional();
+
+/**
+ * A command of the chapter, run in one host. Commands (boot, steps, checks, services) are shell text run as
+ * root with `bash -c` in the host's workdir.
+ */
 export const StepSchema = z.object({
+  /** optional name, so that checks can say they hold right after this step (see CheckSchema.after) */
+  id: name.optional(),
   title: z.string().min(1),
   host: name,
   run: z.string().min(1),
+  timeoutSeconds,
 });
 
 export const ExpectSchema = z
@@ -62,6 +71,13 @@ export const CheckSchema = z.object({
   host: name,
   run: z.string().min(1),
   expect: ExpectSchema,
+  /**
+   * When the check holds while the solution runs: "start" (the start state, before any step), or the id of
+   * the solution step right after which it holds. Absent: after the whole solution. A chapter's story has
+   * stages (502, then still 502, then 200), so one end state cannot hold them all.
+   */
+  after: z.string().optional(),
+  timeoutSeconds,
 });
 
 export const LabSchema = z
@@ -89,6 +105,22 @@ export const LabSchema = z
     known(lab.preview.host, ['preview', 'host']);
     lab.solution.forEach((s, i) => known(s.host, ['solution', i, 'host']));
     lab.checks.forEach((c, i) => known(c.host, ['checks', i, 'host']));
+    const steps = new Set<string>();
+    lab.solution.forEach((s, i) => {
+      if (s.id === undefined) return;
+      if (s.id === 'start') ctx.addIssue({ code: 'custom', path: ['solution', i, 'id'], message: '"start" is reserved for the start state' });
+      if (steps.has(s.id)) ctx.addIssue({ code: 'custom', path: ['solution', i, 'id'], message: `duplicate step id "${s.id}"` });
+      steps.add(s.id);
+    });
+    const checkIds = new Set<string>();
+    lab.checks.forEach((c, i) => {
+      if (checkIds.has(c.id)) ctx.addIssue({ code: 'custom', path: ['checks', i, 'id'], message: `duplicate check id "${c.id}"` });
+      checkIds.add(c.id);
+      if (c.after !== undefined && c.after !== 'start' && !steps.has(c.after)) {
+        const names = ['start', ...steps].join(', ');
+        ctx.addIssue({ code: 'custom', path: ['checks', i, 'after'], message: `unknown step "${c.after}" (known: ${names})` });
+      }
+    });
   });
 
 export type LabInput = z.input<typeof LabSchema>;

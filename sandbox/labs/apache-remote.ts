@@ -1,0 +1,89 @@
+// Demo "PHP-FPM distant, avec Apache httpd": Apache httpd on `web` hands the .php files to PHP-FPM on `php`
+// over TCP (FastCGI on port 9000). The learner enables mod_proxy and mod_proxy_fcgi and adds the chapter's
+// ProxyPassMatch; with PHP-FPM stopped, Apache answers 503.
+import { defineLab } from './schema.ts';
+import { CHAPTER_PAGE, PAGE_OK, RELOAD, httpStatus, runs, setListen } from './common.ts';
+
+const CONF = '/etc/apache2/conf-available/php-fpm.conf';
+
+export default defineLab({
+  id: 'apache-remote',
+  title: 'PHP-FPM distant avec Apache httpd',
+  chapter: '05-fastcgi',
+  hosts: [
+    {
+      name: 'web',
+      // Debian's stock Apache httpd (/etc/apache2), without mod_proxy nor mod_proxy_fcgi.
+      ...runs('apache2'),
+      boot: ['service apache2 start'],
+      workdir: '/etc/apache2',
+    },
+    {
+      name: 'php',
+      ...runs('php-fpm'),
+      // The code is where ProxyPassMatch says: /var/www/html on the PHP-FPM host.
+      files: [{ path: '/var/www/html/index.php', source: CHAPTER_PAGE }],
+      // Like the php:fpm image of the chapter: PHP-FPM listens on port 9000 of every address.
+      boot: [setListen('9000'), 'service php8.2-fpm start'],
+      workdir: '/var/www/html',
+    },
+  ],
+  preview: { host: 'web', port: 80, path: '/' },
+  solution: [
+    {
+      id: 'modules',
+      title: 'Activer mod_proxy et mod_proxy_fcgi (les lignes LoadModule du chapitre)',
+      host: 'web',
+      run: 'a2enmod proxy proxy_fcgi',
+    },
+    {
+      id: 'proxy',
+      title: 'Déléguer les fichiers .php à PHP-FPM sur l’hôte php (ProxyPassMatch) et servir index.php',
+      host: 'web',
+      run: `cat > ${CONF} <<'EOF'
+# Les fichiers .php sont exécutés par PHP-FPM sur l'hôte php (port 9000)
+ProxyPassMatch ^/(.*\\.php(/.*)?)$ fcgi://php:9000/var/www/html/$1
+<Directory "/var/www/html">
+    DirectoryIndex index.php
+</Directory>
+EOF
+a2enconf php-fpm`,
+    },
+    { id: 'reload', title: 'Recharger Apache httpd', host: 'web', run: RELOAD.apache2 },
+    { id: 'stop-php', title: 'Arrêter PHP-FPM sur l’hôte php', host: 'php', run: 'service php8.2-fpm stop' },
+  ],
+  checks: [
+    {
+      id: 'stock-apache',
+      title: 'Au départ, Apache httpd sert sa page par défaut, sans mod_proxy_fcgi',
+      host: 'web',
+      run: "curl -s -m 10 http://localhost/ | grep -o 'Apache2 Debian Default Page' && ! apache2ctl -M 2>/dev/null | grep -q proxy_fcgi",
+      expect: { stdoutIncludes: ['Apache2 Debian Default Page'] },
+      after: 'start',
+    },
+    {
+      id: 'php-listens',
+      title: 'PHP-FPM écoute sur le port 9000 de l’hôte php',
+      host: 'php',
+      run: 'ss -Hltn',
+      expect: { stdoutMatches: ':9000\\s' },
+      after: 'start',
+    },
+    {
+      id: 'page',
+      title: 'La page affiche PHP-FPM et la version de PHP',
+      host: 'web',
+      run: 'curl -s -m 10 http://localhost/',
+      expect: PAGE_OK,
+      after: 'reload',
+    },
+    {
+      id: 'unavailable',
+      title: 'PHP-FPM arrêté : Apache httpd répond 503',
+      host: 'web',
+      run: httpStatus('http://localhost/'),
+      expect: { stdoutIncludes: ['503'] },
+      after: 'stop-php',
+    },
+  ],
+});

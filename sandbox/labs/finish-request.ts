@@ -1,0 +1,72 @@
+// "Profiter des avantages d'un serveur FastCGI en PHP": fastcgi_finish_request() sends the whole response
+// and ends the request, then the script keeps working. Nginx and PHP-FPM (Debian's unix socket) on one host;
+// two scripts do the same 4-second job, with and without fastcgi_finish_request(), and log to /tmp/travail.log.
+import { defineLab } from './schema.ts';
+import { CHAPTER_PAGE, runs } from './common.ts';
+
+const LOG = '/tmp/travail.log';
+const DONE = 'travail terminé';
+
+export default defineLab({
+  id: 'finish-request',
+  title: 'fastcgi_finish_request() : répondre avant la fin du travail',
+  chapter: '05-fastcgi',
+  hosts: [
+    {
+      name: 'web',
+      ...runs('nginx', 'php-fpm'),
+      files: [
+        { path: '/etc/nginx/sites-available/default', source: 'finish-request/default' },
+        { path: '/var/www/html/index.php', source: CHAPTER_PAGE },
+        { path: '/var/www/html/avec-finish.php', source: 'finish-request/avec-finish.php' },
+        { path: '/var/www/html/sans-finish.php', source: 'finish-request/sans-finish.php' },
+      ],
+      boot: ['service php8.2-fpm start', 'service nginx start'],
+      workdir: '/var/www/html',
+    },
+  ],
+  preview: { host: 'web', port: 80, path: '/avec-finish.php' },
+  solution: [
+    {
+      id: 'without',
+      title: 'Sans fastcgi_finish_request() : curl attend la fin du travail',
+      host: 'web',
+      run: `time curl -s http://localhost/sans-finish.php; cat ${LOG}`,
+      timeoutSeconds: 30,
+    },
+    {
+      id: 'with',
+      title: 'Avec fastcgi_finish_request() : curl rend la main tout de suite, le travail continue',
+      host: 'web',
+      run: `time curl -s http://localhost/avec-finish.php; cat ${LOG}; sleep 5; cat ${LOG}`,
+      timeoutSeconds: 30,
+    },
+  ],
+  checks: [
+    {
+      id: 'waits-without',
+      title: 'Sans fastcgi_finish_request(), la réponse arrive après la fin du travail',
+      host: 'web',
+      run: `rm -f ${LOG}; curl -s -m 20 http://localhost/sans-finish.php && cat ${LOG}`,
+      expect: { stdoutIncludes: ['Réponse préparée', `sans-finish.php : ${DONE}`] },
+      timeoutSeconds: 30,
+    },
+    {
+      id: 'answers-first',
+      title: 'Avec fastcgi_finish_request(), la réponse arrive avant la fin du travail',
+      host: 'web',
+      // The response is complete while the log does not say "terminé" yet: the work outlives the request.
+      run: `rm -f ${LOG}; curl -s -m 20 http://localhost/avec-finish.php && if grep -q '${DONE}' ${LOG} 2>/dev/null; then echo 'travail déjà terminé'; exit 1; else echo 'travail en cours'; fi`,
+      expect: { stdoutIncludes: ['Réponse envoyée', 'travail en cours'] },
+      timeoutSeconds: 30,
+    },
+    {
+      id: 'work-goes-on',
+      title: 'Le travail se termine ensuite (journal /tmp/travail.log)',
+      host: 'web',
+      run: `for i in $(seq 1 40); do grep -q 'avec-finish.php : ${DONE}' ${LOG} 2>/dev/null && break; sleep 0.25; done; cat ${LOG}`,
+      expect: { stdoutIncludes: ['avec-finish.php : début du travail', `avec-finish.php : ${DONE}`] },
+      timeoutSeconds: 30,
+    },
+  ],
+});

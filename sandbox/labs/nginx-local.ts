@@ -1,0 +1,72 @@
+// Demo "PHP-FPM en local, avec Nginx": Nginx and PHP-FPM on one host. At the start the chapter's server
+// block (fastcgi_pass 127.0.0.1:9000, code in /scripts) works since PHP-FPM is now local; the learner moves
+// PHP-FPM to a unix socket and points fastcgi_pass at it.
+import { defineLab } from './schema.ts';
+import { CHAPTER_PAGE, PAGE_OK, RELOAD, SOCKET, runs, setListen } from './common.ts';
+
+const CONF = '/etc/nginx/conf.d/default.conf';
+const PAGE = 'http://localhost/index.php';
+
+export default defineLab({
+  id: 'nginx-local',
+  title: 'PHP-FPM en local avec Nginx (socket Unix)',
+  chapter: '05-fastcgi',
+  hosts: [
+    {
+      name: 'web',
+      ...runs('nginx', 'php-fpm'),
+      files: [
+        { path: CONF, source: 'nginx/default.conf' },
+        { path: '/scripts/index.php', source: CHAPTER_PAGE },
+      ],
+      boot: [
+        setListen('127.0.0.1:9000'),
+        'service php8.2-fpm start',
+        'rm -f /etc/nginx/sites-enabled/default',
+        'service nginx start',
+      ],
+      workdir: '/etc/nginx/conf.d',
+    },
+  ],
+  preview: { host: 'web', port: 80, path: '/index.php' },
+  solution: [
+    {
+      id: 'listen-socket',
+      title: `Faire écouter PHP-FPM sur un socket fichier : listen = ${SOCKET}`,
+      host: 'web',
+      run: `${setListen(SOCKET)} && service php8.2-fpm restart`,
+    },
+    {
+      id: 'fastcgi-socket',
+      title: `Passer les requêtes à PHP-FPM par le socket : fastcgi_pass unix:${SOCKET};`,
+      host: 'web',
+      run: `sed -i 's|^\\( *\\)fastcgi_pass .*|\\1fastcgi_pass   unix:${SOCKET};|' ${CONF} && grep -q 'unix:${SOCKET};' ${CONF} && ${RELOAD.nginx}`,
+    },
+  ],
+  checks: [
+    {
+      id: 'tcp-page',
+      title: 'Au départ, la page passe par TCP (127.0.0.1:9000)',
+      host: 'web',
+      run: `curl -s -m 10 ${PAGE} && ss -Hltn | grep -o '127.0.0.1:9000'`,
+      expect: { ...PAGE_OK, stdoutIncludes: [...PAGE_OK.stdoutIncludes, '127.0.0.1:9000'] },
+      after: 'start',
+    },
+    {
+      id: 'socket',
+      title: `PHP-FPM écoute sur ${SOCKET} et plus sur le port 9000`,
+      host: 'web',
+      run: `test -S ${SOCKET} && ss -Hlx | grep -o '${SOCKET}' && ! ss -Hltn | grep -q ':9000\\b'`,
+      expect: { stdoutIncludes: [SOCKET] },
+      after: 'listen-socket',
+    },
+    {
+      id: 'page',
+      title: 'La page affiche PHP-FPM et la version de PHP, par le socket Unix',
+      host: 'web',
+      run: `curl -s -m 10 ${PAGE} && ! ss -Hltn | grep -q ':9000\\b'`,
+      expect: PAGE_OK,
+      after: 'fastcgi-socket',
+    },
+  ],
+});

@@ -1,0 +1,92 @@
+// Demo "PHP-FPM distant, avec Nginx", as the chapter tells it: the server block of the nginx image passes
+// .php to 127.0.0.1:9000, which fails (502, "Connection refused" in the error log) since PHP-FPM is on
+// another host; pointed at `php`, it still fails until PHP-FPM starts; then the page works.
+import { defineLab } from './schema.ts';
+import { CHAPTER_PAGE, PAGE_OK, RELOAD, httpStatus, runs, setListen } from './common.ts';
+
+const CONF = '/etc/nginx/conf.d/default.conf';
+const PAGE = 'http://localhost/index.php';
+const REFUSED = 'connect() failed (111: Connection refused) while connecting to upstream';
+
+export default defineLab({
+  id: 'nginx-remote',
+  title: 'PHP-FPM distant avec Nginx',
+  chapter: '05-fastcgi',
+  hosts: [
+    {
+      name: 'web',
+      ...runs('nginx'),
+      files: [
+        // The nginx image's conf.d/default.conf, edited as in the chapter (fastcgi_pass 127.0.0.1:9000).
+        { path: CONF, source: 'nginx/default.conf' },
+        // The chapter mounts the code in /code on the Nginx container too (Nginx does not read it).
+        { path: '/code/index.php', source: CHAPTER_PAGE },
+      ],
+      // Debian's own default site would also claim port 80: the chapter's server block is the only one.
+      boot: ['rm -f /etc/nginx/sites-enabled/default', 'service nginx start'],
+      workdir: '/etc/nginx/conf.d',
+    },
+    {
+      name: 'php',
+      ...runs('php-fpm'),
+      // The code is where SCRIPT_FILENAME says: /scripts. PHP-FPM is configured but not started yet.
+      files: [{ path: '/scripts/index.php', source: CHAPTER_PAGE }],
+      boot: [setListen('9000')],
+      workdir: '/scripts',
+    },
+  ],
+  preview: { host: 'web', port: 80, path: '/index.php' },
+  solution: [
+    {
+      id: 'point-at-php',
+      title: 'Remplacer 127.0.0.1 par le nom de l’hôte PHP-FPM dans fastcgi_pass',
+      host: 'web',
+      run: `sed -i 's|^\\( *\\)fastcgi_pass   127.0.0.1:9000;|\\1#fastcgi_pass   127.0.0.1:9000;\\n\\1fastcgi_pass   php:9000;|' ${CONF} && grep -q '^ *fastcgi_pass   php:9000;' ${CONF}`,
+    },
+    { id: 'reload', title: 'Recharger Nginx (PHP-FPM n’est toujours pas démarré)', host: 'web', run: RELOAD.nginx },
+    { id: 'start-php', title: 'Démarrer PHP-FPM sur l’hôte php', host: 'php', run: 'service php8.2-fpm start' },
+  ],
+  checks: [
+    {
+      id: 'local-502',
+      title: 'fastcgi_pass 127.0.0.1:9000 : Nginx répond 502',
+      host: 'web',
+      run: httpStatus(PAGE),
+      expect: { stdoutIncludes: ['502'] },
+      after: 'start',
+    },
+    {
+      id: 'local-refused',
+      title: 'Le journal d’erreurs montre la connexion refusée vers fastcgi://127.0.0.1:9000',
+      host: 'web',
+      run: `curl -s -o /dev/null -m 10 ${PAGE}; tail -n 1 /var/log/nginx/error.log`,
+      expect: { stdoutIncludes: [REFUSED, 'upstream: "fastcgi://127.0.0.1:9000"'] },
+      after: 'start',
+    },
+    {
+      id: 'remote-502',
+      title: 'fastcgi_pass php:9000, PHP-FPM pas démarré : toujours 502',
+      host: 'web',
+      run: httpStatus(PAGE),
+      expect: { stdoutIncludes: ['502'] },
+      after: 'reload',
+    },
+    {
+      id: 'remote-refused',
+      title: 'Le journal montre maintenant la connexion refusée par l’hôte php',
+      host: 'web',
+      // Nginx resolved `php` when it loaded the configuration: the upstream is php's address.
+      run: `curl -s -o /dev/null -m 10 ${PAGE}; tail -n 1 /var/log/nginx/error.log; getent hosts php`,
+      expect: { stdoutIncludes: [REFUSED], stdoutMatches: 'upstream: "fastcgi://([0-9.]+):9000"[\\s\\S]*\\n\\1\\s+php' },
+      after: 'reload',
+    },
+    {
+      id: 'page',
+      title: 'PHP-FPM démarré : la page affiche PHP-FPM et la version de PHP',
+      host: 'web',
+      run: `curl -s -m 10 ${PAGE}`,
+      expect: PAGE_OK,
+      after: 'start-php',
+    },
+  ],
+});
