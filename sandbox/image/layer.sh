@@ -21,6 +21,18 @@ printf '\n# Atelier: keep the open-file limit the lab host was given (raising it
 a2disconf -q php8.2-fpm 2>/dev/null || true
 [ ! -e /etc/apache2/mods-enabled/proxy_fcgi.load ] || fail "proxy_fcgi must not be enabled in the image"
 
+# nano highlights the syntax of configuration files (Debian ships the rules, disabled).
+sed -i 's|^# *include "/usr/share/nano/\*.nanorc"|include "/usr/share/nano/*.nanorc"|' /etc/nanorc
+grep -q '^include "/usr/share/nano/\*.nanorc"' /etc/nanorc || fail "nano syntax rules not enabled"
+
+# ping carries the file capability cap_net_raw, which a lab host never has (no-new-privileges, capabilities
+# dropped): the kernel then refuses to run it at all. Without the capability it uses an ICMP datagram socket,
+# which Docker allows (net.ipv4.ping_group_range). `cp` leaves the capability behind.
+cp /usr/bin/ping /usr/bin/ping.plain && chmod 755 /usr/bin/ping.plain && mv /usr/bin/ping.plain /usr/bin/ping
+
+# COPY rootfs/ gave /root the mode of the source folder: root's home is private again.
+chmod 700 /root
+
 # `vim` runs vim-tiny (the full vim package would add 30 MB of runtime files).
 ln -sf /usr/bin/vim.tiny /usr/local/bin/vim
 
