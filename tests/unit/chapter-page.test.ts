@@ -30,24 +30,29 @@ describe('the built FastCGI chapter', () => {
     assert.doesNotMatch(html, /data-language="sequence"|participant [A-Z]+ as/);
   });
 
-  test('ships no script but the inline theme toggle and the copy button of the code blocks', () => {
+  test('ships no script but the theme toggle, the copy button and the lab panel loader', () => {
     const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
     const inline = scripts.filter((s) => !/\bsrc=/.test(s[1]!));
     const external = scripts.filter((s) => /\bsrc=/.test(s[1]!)).map((s) => /src="([^"]+)"/.exec(s[1]!)![1]!);
     assert.equal(inline.length, 1, 'one inline script');
     assert.match(inline[0]![2]!, /atelier-theme/);
     assert.ok(inline[0]![2]!.length < 1024, `the theme script stays tiny (${inline[0]![2]!.length} bytes)`);
-    assert.ok(external.length <= 1, `at most Expressive Code's copy button module: ${external.join(', ')}`);
+    assert.ok(external.length <= 2, `at most the copy button and the lab loader: ${external.join(', ')}`);
     for (const src of external) {
       const js = readFileSync(join(dist, src), 'utf8');
-      assert.match(js, /clipboard/, `${src} is the copy button module`);
+      // The loader only registers the element and imports the panel when it scrolls into view.
+      if (/LabPanel/.test(src)) assert.ok(js.length < 8192 && /import\(/.test(js), `${src} is the small lazy loader (${js.length} bytes)`);
+      else assert.match(js, /clipboard/, `${src} is the copy button module`);
     }
   });
 
-  test('marks the place of each lab', () => {
-    const labs = [...html.matchAll(/<section class="lab"[^>]*data-lab="([^"]+)"/g)].map((m) => m[1]);
+  test('a chapter without a lab ships no lab script', () => {
+    assert.doesNotMatch(coming, /LabPanel|atelier-lab/);
+  });
+
+  test('puts the live lab panel at the place of each lab', () => {
+    const labs = [...html.matchAll(/<atelier-lab name="([^"]+)"/g)].map((m) => m[1]);
     assert.deepEqual(labs, ['apache-remote', 'nginx-remote', 'apache-local', 'nginx-local', 'finish-request']);
-    assert.match(html, /Le lab interactif apparaîtra ici/);
   });
 
   test('has a table of contents whose entries point at the section headings', () => {

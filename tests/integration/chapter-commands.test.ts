@@ -1,0 +1,99 @@
+// The commands a student runs from the chapter's « Exécuter » / « Taper » buttons work in the labs:
+// each <Run> block of content/05-fastcgi.mdx is run, in the chapter's order, in a real lab of its kind,
+// and the state the chapter announces after the last block is checked from the outside.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { getLab } from '../../sandbox/labs/index.ts';
+import { loadConfig } from '../../server/config.ts';
+import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
+import { newLabId, type PreviewTarget } from '../../server/sandbox/provider.ts';
+
+const config = loadConfig({ ...process.env, ATELIER_TEST: '1' });
+const provider = new DockerProvider({ config, definitions: getLab, log: () => {} });
+const chapter = readFileSync(new URL('../../content/05-fastcgi.mdx', import.meta.url), 'utf8');
+
+interface Block {
+  lab: string;
+  host: string;
+  code: string;
+}
+
+/** <Run lab="…" host="…"> ```lang … ``` </Run>, in page order. */
+function runBlocks(mdx: string): Block[] {
+  const re = /<Run lab="([a-z0-9-]+)" host="([a-z0-9-]+)"[^>]*>\s*```[a-z]*\n([\s\S]*?)\n```\s*<\/Run>/g;
+  return [...mdx.matchAll(re)].map((m) => ({ lab: m[1]!, host: m[2]!, code: m[3]! }));
+}
+
+function get(target: PreviewTarget, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: target.host, port: target.port, path, timeout: 20_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer`)));
+    req.on('error', reject);
+  });
+}
+
+/** Graceful reloads finish in the background: poll until the page says what the chapter says. */
+async function eventually(target: PreviewTarget, path: string, ok: (r: { status: number; body: string }) => boolean) {
+  let last = { status: 0, body: '' };
+  for (let i = 0; i < 40; i++) {
+    last = await get(target, path);
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return last;
+}
+
+const blocks = runBlocks(chapter);
+const PAGE = /<h1>PHP-FPM<\/h1>[\s\S]*<h2>\d+\.\d+\.\d+<\/h2>/;
+
+/** What the chapter says once its last command of each lab has run. */
+const endState: Record<string, { path: string; expect: (r: { status: number; body: string }) => boolean; says: string }> = {
+  'apache-remote': { path: '/', expect: (r) => r.status === 200 && PAGE.test(r.body), says: 'PHP-FPM restarted: the page works' },
+  'nginx-remote': { path: '/index.php', expect: (r) => r.status === 502, says: 'PHP-FPM stopped again: 502' },
+  'apache-local': { path: '/', expect: (r) => r.status === 200 && PAGE.test(r.body), says: 'page served through the socket' },
+  'nginx-local': { path: '/index.php', expect: (r) => r.status === 200 && PAGE.test(r.body), says: 'page served through the socket' },
+  'finish-request': { path: '/avec-finish.php', expect: (r) => r.status === 200, says: 'the page answers' },
+};
+
+test('every lab of the chapter has Run blocks, and every Run block names a lab and host that exist', () => {
+  const labs = new Set(blocks.map((b) => b.lab));
+  assert.deepEqual([...labs].sort(), Object.keys(endState).sort());
+  for (const b of blocks) {
+    const lab = getLab(b.lab);
+    assert.ok(lab.hosts.some((h) => h.name === b.host), `${b.lab} has no host ${b.host}`);
+  }
+});
+
+before(() => provider.init());
+after(() => provider.close());
+
+for (const name of Object.keys(endState)) {
+  describe(`chapter commands in ${name}`, () => {
+    const labId = newLabId();
+    before(() => provider.createLab({ labId, owner: 'chapter-test', definition: getLab(name), expiresAt: new Date(Date.now() + 3_600_000) }));
+    after(() => provider.destroyLab(labId));
+
+    blocks
+      .filter((b) => b.lab === name)
+      .forEach((b, i) => {
+        test(`block ${i + 1} on ${b.host}: ${b.code.split('\n')[0]}`, async () => {
+          const r = await provider.exec(labId, b.host, b.code, { timeoutMs: 60_000 });
+          assert.equal(r.exitCode, 0, `exit ${r.exitCode}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+        });
+      });
+
+    test(`afterwards: ${endState[name]!.says}`, async () => {
+      const target = await provider.previewTarget(labId);
+      const want = endState[name]!;
+      const r = await eventually(target, want.path, want.expect);
+      assert.ok(want.expect(r), `GET ${want.path} → ${r.status}\n${r.body.slice(0, 500)}`);
+    });
+  });
+}
