@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 export interface RunningServer {
   url: string;
   previewUrl: string;
+  pid: number;
   /** everything the server printed, for failure messages */
   output: () => string;
   stop(): Promise<void>;
@@ -41,6 +42,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
   return {
     url,
     previewUrl,
+    pid: child.pid!,
     output: () => out,
     async stop() {
       if (child.exitCode !== null) return;
