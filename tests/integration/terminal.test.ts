@@ -5,16 +5,19 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { encode, parseServerMessage, PROTOCOL_VERSION, TERMINAL_PATH, type ServerMessage } from '../../protocol/terminal.ts';
+import { destroyScope, newScope } from '../helpers/scope.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 let server: RunningServer;
 const LAB = 'nginx-remote';
+const scope = newScope('terminal');
 
 before(async () => {
-  server = await startServer({ ATELIER_TEST: '1', ATELIER_GRACE_SECONDS: '30' });
+  server = await startServer({ ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope, ATELIER_GRACE_SECONDS: '30' });
 });
 after(async () => {
   await server?.stop();
+  await destroyScope(scope);
 });
 
 class Learner {
