@@ -40,6 +40,16 @@ bindPorts(settings, process.env, port, previewPort);
 console.log(`preview on http://${settings.host}:${previewPort}`);
 console.log(`listening on http://${settings.host}:${port}`);
 
+// Started with an IPC channel (bench/lib/server.ts): answer with figures only the process itself knows.
+if (process.send) {
+  process.on('message', (m) => {
+    if (m !== 'atelier:metrics') return;
+    const gateway = backend.gateway;
+    process.send?.({ t: 'atelier:metrics', peakQueued: gateway.peakQueued(), sessions: gateway.sessionCount, memory: process.memoryUsage() });
+  });
+  process.channel?.unref();
+}
+
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
