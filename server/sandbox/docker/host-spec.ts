@@ -20,6 +20,9 @@ export interface HostSpecInput {
   storageQuota: boolean;
 }
 
+/** Docker's default read-only paths (daemon/oci defaults): a ReadonlyPaths list replaces them. */
+const ENGINE_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
 const tmpfsOptions = (sizeMb: number, path: string) => `rw,nosuid,nodev,size=${sizeMb}m,mode=${path === '/tmp' ? '1777' : '755'}`;
 
 export function hostContainerSpec(input: HostSpecInput): Docker.ContainerCreateOptions {
@@ -46,6 +49,9 @@ export function hostContainerSpec(input: HostSpecInput): Docker.ContainerCreateO
     ],
     // Under memory pressure on the machine, lab processes go first.
     OomScoreAdj: 500,
+    // With cgroups v1 the engine mounts a writable tmpfs of no size at /sys/fs/cgroup: read-only like the
+    // rest (the engine's own list, which this replaces, plus that path).
+    ReadonlyPaths: [...ENGINE_READONLY_PATHS, '/sys/fs/cgroup'],
     // Lab networks are IPv4 only; no link-local IPv6 path to the machine either.
     Sysctls: { 'net.ipv6.conf.all.disable_ipv6': '1' },
     LogConfig: { Type: 'json-file', Config: { 'max-size': limits.logMaxSize, 'max-file': String(limits.logMaxFile) } },
