@@ -7,7 +7,7 @@ import { labApi } from './http/api.ts';
 import { anonymousCookieIdentity } from './http/identity.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import type { WebSettings } from './http/settings.ts';
-import { previewProxy } from './preview/proxy.ts';
+import { PreviewStatuses, previewProxy } from './preview/proxy.ts';
 import { TerminalGateway } from './terminal/gateway.ts';
 import type { LabAccess } from './terminal/ports.ts';
 
@@ -32,15 +32,17 @@ export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg:
     graceMs: settings.graceMs,
     log,
   });
+  const previewStatuses = new PreviewStatuses();
   const api = labApi({
     labs,
     identity,
     allowedOrigins: settings.siteOrigins,
     createLimiter: new RateLimiter(settings.labCreatesPerMinute, settings.labCreatesPerMinute),
     previewOrigin: (req) => settings.previewOrigin ?? `http://${hostName(req)}:${settings.previewPort}`,
+    previewStatuses,
     log,
   });
-  const proxy = previewProxy(labs, { timeoutMs: 15_000 });
+  const proxy = previewProxy(labs, { timeoutMs: 15_000, statuses: previewStatuses });
   const preview = createServer((req, res) => {
     proxy(req, res).catch((err: unknown) => {
       log(`preview: ${String(err)}`);

@@ -2,6 +2,7 @@
 // Every answer is JSON; errors carry a French message for the student.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NoRoomError, UnknownLabError, type LabAccess, type LabView } from '../terminal/ports.ts';
+import type { PreviewStatuses } from '../preview/proxy.ts';
 import type { Identity } from './identity.ts';
 import { originAllowed } from './origin.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -13,10 +14,11 @@ export interface ApiOptions {
   createLimiter: RateLimiter;
   /** origin of the preview for this request, e.g. http://localhost:4322 */
   previewOrigin: (req: IncomingMessage) => string;
+  previewStatuses: PreviewStatuses;
   log?: (msg: string) => void;
 }
 
-const ROUTE = /^\/api\/labs\/([a-z][a-z0-9-]{0,30})(\/reset)?$/;
+const ROUTE = /^\/api\/labs\/([a-z][a-z0-9-]{0,30})(\/reset|\/preview-status)?$/;
 
 export function labApi(opts: ApiOptions) {
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -31,9 +33,16 @@ export function labApi(opts: ApiOptions) {
     if (!path.startsWith('/api/')) return false;
     const m = ROUTE.exec(path);
     if (!m) return json(res, 404, { error: 'not-found', message: 'adresse inconnue' }), true;
-    const [, name, reset] = m as unknown as [string, string, string | undefined];
+    const [, name, action] = m as unknown as [string, string, string | undefined];
+    const reset = action === '/reset';
     try {
-      if (req.method === 'GET' && !reset) {
+      if (req.method === 'GET' && action === '/preview-status') {
+        const learner = opts.identity.identify(req);
+        const lab = learner ? await opts.labs.find(learner, name) : null;
+        const last = lab ? opts.previewStatuses.get(lab.labId) : undefined;
+        return last ? json(res, 200, last) : (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true), true;
+      }
+      if (req.method === 'GET' && !action) {
         const learner = opts.identity.ensure(req, res);
         const lab = await opts.labs.find(learner, name);
         // 204, not 404: "not started yet" is a normal answer, and browsers log every 404 as an error.

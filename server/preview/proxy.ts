@@ -9,7 +9,31 @@ import type { LabAccess } from '../terminal/ports.ts';
 const ROUTE = /^\/p\/([A-Za-z0-9_-]{8,64})(\/.*)?$/;
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'];
 
-export function previewProxy(labs: LabAccess, opts: { timeoutMs: number }) {
+export interface PreviewResult {
+  path: string;
+  status: number;
+  statusText: string;
+  at: number;
+}
+
+/**
+ * The iframe's parent (the site) cannot read a cross-origin response's status, yet the student must
+ * see Nginx's 502 even when the body is a friendly error page: the last status per lab is kept here
+ * (display only: losing it on restart loses nothing) and served by the lab API.
+ */
+export class PreviewStatuses {
+  readonly #last = new Map<string, PreviewResult>();
+  record(labId: string, result: PreviewResult): void {
+    this.#last.delete(labId);
+    this.#last.set(labId, result);
+    if (this.#last.size > 10_000) this.#last.delete(this.#last.keys().next().value!);
+  }
+  get(labId: string): PreviewResult | undefined {
+    return this.#last.get(labId);
+  }
+}
+
+export function previewProxy(labs: LabAccess, opts: { timeoutMs: number; statuses?: PreviewStatuses }) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const m = ROUTE.exec(url);
@@ -43,11 +67,17 @@ export function previewProxy(labs: LabAccess, opts: { timeoutMs: number }) {
         const loc = up.headers.location;
         if (typeof loc === 'string' && loc.startsWith('/') && !loc.startsWith('//')) out.location = `/p/${labId}${loc}`;
         res.writeHead(up.statusCode ?? 502, up.statusMessage, out);
+        if (req.headers['sec-fetch-dest'] !== 'image' && req.headers['sec-fetch-dest'] !== 'script' && req.headers['sec-fetch-dest'] !== 'style') {
+          opts.statuses?.record(labId, { path: m[2]!, status: up.statusCode ?? 0, statusText: up.statusMessage ?? '', at: Date.now() });
+        }
         up.pipe(res);
       },
     );
     upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
-    upstream.on('error', () => fail(502, "Aperçu : le serveur web du lab ne répond pas (port fermé ou service arrêté)."));
+    upstream.on('error', () => {
+      opts.statuses?.record(labId, { path: m[2]!, status: 0, statusText: 'pas de réponse du serveur web du lab', at: Date.now() });
+      fail(502, "Aperçu : le serveur web du lab ne répond pas (port fermé ou service arrêté).");
+    });
     req.pipe(upstream);
   };
 }

@@ -51,6 +51,7 @@ async function eventually(target: PreviewTarget, path: string, ok: (r: { status:
 }
 
 const blocks = runBlocks(chapter);
+const lab = (name: string) => getLab(name) ?? assert.fail(`no lab definition ${name}`);
 const PAGE = /<h1>PHP-FPM<\/h1>[\s\S]*<h2>\d+\.\d+\.\d+<\/h2>/;
 
 /** What the chapter says once its last command of each lab has run. */
@@ -66,8 +67,7 @@ test('every lab of the chapter has Run blocks, and every Run block names a lab a
   const labs = new Set(blocks.map((b) => b.lab));
   assert.deepEqual([...labs].sort(), Object.keys(endState).sort());
   for (const b of blocks) {
-    const lab = getLab(b.lab);
-    assert.ok(lab.hosts.some((h) => h.name === b.host), `${b.lab} has no host ${b.host}`);
+    assert.ok(lab(b.lab).hosts.some((h) => h.name === b.host), `${b.lab} has no host ${b.host}`);
   }
 });
 
@@ -77,7 +77,7 @@ after(() => provider.close());
 for (const name of Object.keys(endState)) {
   describe(`chapter commands in ${name}`, () => {
     const labId = newLabId();
-    before(() => provider.createLab({ labId, owner: 'chapter-test', definition: getLab(name), expiresAt: new Date(Date.now() + 3_600_000) }));
+    before(() => provider.createLab({ labId, owner: 'chapter-test', definition: lab(name), expiresAt: new Date(Date.now() + 3_600_000) }));
     after(() => provider.destroyLab(labId));
 
     blocks

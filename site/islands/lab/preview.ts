@@ -9,6 +9,8 @@ export class PreviewView {
   readonly #open: HTMLAnchorElement;
   readonly #reload: HTMLButtonElement;
   readonly #placeholder: HTMLElement | null;
+  readonly #status: HTMLOutputElement;
+  readonly #lab: string;
   #base: URL | null = null;
 
   constructor(root: HTMLElement) {
@@ -23,7 +25,16 @@ export class PreviewView {
       this.load();
     });
     this.#reload.addEventListener('click', () => this.load());
-    this.#frame.addEventListener('load', () => root.removeAttribute('aria-busy'));
+    // The HTTP status of the page (502, 503…), which the iframe cannot tell its parent: asked of the API.
+    this.#lab = root.closest('atelier-lab')?.getAttribute('name') ?? '';
+    this.#status = document.createElement('output');
+    this.#status.className = 'lab__http-status';
+    this.#status.setAttribute('aria-live', 'polite');
+    this.#form.after(this.#status);
+    this.#frame.addEventListener('load', () => {
+      root.removeAttribute('aria-busy');
+      void this.#showStatus();
+    });
     this.#sync();
   }
 
@@ -46,6 +57,19 @@ export class PreviewView {
     // Setting src, even to the same value, navigates again (HTML spec): a reload that needs no access
     // to the other origin's window.
     this.#frame.src = url.href;
+  }
+
+  async #showStatus(): Promise<void> {
+    if (!this.#base || !this.#lab) return;
+    try {
+      const res = await fetch(`/api/labs/${this.#lab}/preview-status`, { cache: 'no-store' });
+      if (res.status !== 200) return void (this.#status.textContent = '');
+      const last = (await res.json()) as { status: number; statusText: string };
+      this.#status.textContent = last.status ? `HTTP ${last.status} ${last.statusText}` : last.statusText;
+      this.#status.dataset.class = String(Math.floor(last.status / 100));
+    } catch {
+      this.#status.textContent = '';
+    }
   }
 
   #url(): URL | null {
