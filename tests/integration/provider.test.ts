@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import { parseLab, type Lab } from '../../sandbox/labs/schema.ts';
-import { loadConfig } from '../../server/config.ts';
+import { ConfigError, loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { firewallInPlace } from '../../server/sandbox/docker/firewall.ts';
 import {
+  EngineError,
   HostNotFoundError,
   LabCreateError,
   newLabId,
@@ -372,4 +373,49 @@ describe('a creation that fails leaves nothing behind', () => {
 
   test('a seeded file is missing (before any engine call)', () =>
     attempt(definition('test-bad-file', { files: [{ path: '/scripts/index.php', source: 'missing.php' }] }), /cannot read seeded file/));
+});
+
+describe('the engine', () => {
+  test('healthy() names the engine and reports no isolation warning here', async () => {
+    const health = await provider.healthy();
+    assert.equal(health.ok, true);
+    assert.match(health.engine, /API \d+\.\d+/);
+    if (process.getuid?.() === 0) assert.deepEqual(health.warnings, []);
+  });
+
+  test('an engine that does not answer: every call fails within its bound, with a clear error', async () => {
+    // A socket that accepts connections and never answers, as a hung daemon would.
+    const held = new Set<net.Socket>();
+    const hung = net.createServer((s) => held.add(s));
+    const socketPath = join(filesRoot, 'hung.sock');
+    await new Promise<void>((r) => hung.listen(socketPath, r));
+    const slow = new DockerProvider({
+      config: { ...config, timeouts: { ...config.timeouts, engineMs: 300 } },
+      definitions: (id) => definitions.get(id),
+      filesRoot,
+      docker: new Docker({ socketPath }),
+      log: () => {},
+    });
+    try {
+      const health = await slow.healthy();
+      assert.equal(health.ok, false);
+      assert.match(health.engine, /no answer from the engine within 300 ms/);
+      await assert.rejects(slow.listLabs(), (err: Error) => err instanceof EngineError);
+      await assert.rejects(
+        slow.createLab({ labId: newLabId(), owner: 'learner-a', definition: GOOD, expiresAt: new Date(Date.now() + 60_000) }),
+        (err: Error) => err instanceof LabCreateError && /no answer from the engine/.test(err.message),
+      );
+    } finally {
+      await slow.close();
+      for (const s of held) s.destroy();
+      hung.close();
+    }
+  });
+
+  test('bad configuration stops with the variable named', () => {
+    assert.throws(() => loadConfig({ ATELIER_LAB_MEMORY_MB: 'lots' }), (err: Error) => err instanceof ConfigError && /ATELIER_LAB_MEMORY_MB/.test(err.message));
+    assert.throws(() => loadConfig({ DOCKER_HOST: 'localhost:2375' }), (err: Error) => err instanceof ConfigError && /DOCKER_HOST/.test(err.message));
+    assert.throws(() => loadConfig({ ATELIER_LAB_WRITABLE: '/etc:lots' }), (err: Error) => err instanceof ConfigError && /ATELIER_LAB_WRITABLE/.test(err.message));
+    assert.equal(loadConfig({}).host.memoryBytes, 256 * 1024 * 1024);
+  });
 });

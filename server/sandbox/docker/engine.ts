@@ -21,13 +21,22 @@ export function closeEngine(docker: Docker): void {
   (docker.modem as unknown as { agent?: http.Agent }).agent?.destroy();
 }
 
+/** Rejects when `signal` aborts: some dockerode calls ignore their AbortSignal, so the bound holds anyway. */
+function abandoned(signal: AbortSignal, what: string, ms: number): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(new EngineError(`${what}: no answer from the engine within ${ms} ms`));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
+
 /** Runs an engine call with an AbortSignal that fires after `ms`; a timeout becomes an EngineError. */
 export async function bounded<T>(what: string, ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const signal = AbortSignal.timeout(ms);
   try {
-    return await call(signal);
+    return await Promise.race([call(signal), abandoned(signal, what, ms)]);
   } catch (err) {
-    if (signal.aborted) throw new EngineError(`${what}: no answer from the engine within ${ms} ms`, { cause: err });
+    if (signal.aborted && !(err instanceof EngineError)) throw new EngineError(`${what}: no answer from the engine within ${ms} ms`, { cause: err });
     throw err;
   }
 }
@@ -40,9 +49,9 @@ export async function boundedOpen<T>(what: string, ms: number, call: (signal: Ab
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('timeout')), ms);
   try {
-    return await call(controller.signal);
+    return await Promise.race([call(controller.signal), abandoned(controller.signal, what, ms)]);
   } catch (err) {
-    if (controller.signal.aborted) throw new EngineError(`${what}: no answer from the engine within ${ms} ms`, { cause: err });
+    if (controller.signal.aborted && !(err instanceof EngineError)) throw new EngineError(`${what}: no answer from the engine within ${ms} ms`, { cause: err });
     throw err;
   } finally {
     clearTimeout(timer);
