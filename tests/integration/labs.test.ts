@@ -1,0 +1,161 @@
+// The chapter's claims are tests: every lab of sandbox/labs, in real containers, follows its story (the
+// start-state checks, each step of the reference solution and the checks that hold after it, the end
+// state), then what the chapter says is checked from the outside, through the preview target, as the
+// preview proxy would see it: the page shows PHP-FPM and PHP's version; PHP-FPM stopped, Nginx answers 502
+// and Apache httpd 503; started again, 200; the unix-socket variants use a socket; fastcgi_finish_request()
+// answers before the work ends.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { checkFailures } from '../../sandbox/labs/expect.ts';
+import { getLab, loadLabs } from '../../sandbox/labs/index.ts';
+import { runOrder } from '../../sandbox/labs/plan.ts';
+import type { Lab, LabCheck } from '../../sandbox/labs/schema.ts';
+import { loadConfig } from '../../server/config.ts';
+import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
+import { newLabId, type PreviewTarget } from '../../server/sandbox/provider.ts';
+
+const config = loadConfig({ ...process.env, ATELIER_TEST: '1' });
+const provider = new DockerProvider({ config, definitions: getLab, log: () => {} });
+
+interface Response {
+  status: number;
+  body: string;
+}
+
+function get(target: PreviewTarget, path: string): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: target.host, port: target.port, path, timeout: 20_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer within 20 s`)));
+    req.on('error', reject);
+  });
+}
+
+function assertCheck(check: LabCheck, r: { exitCode: number; stdout: string; stderr: string }): void {
+  const failures = checkFailures(check.expect, r);
+  assert.deepEqual(failures, [], `check ${check.id} (${check.title})\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+}
+
+/** The host running a service whose name contains `name`, and that service's name. */
+function serviceHost(lab: Lab, name: RegExp): { host: string; service: string } | undefined {
+  for (const h of lab.hosts) {
+    const service = Object.keys(h.services).find((s) => name.test(s));
+    if (service) return { host: h.name, service };
+  }
+  return undefined;
+}
+
+const timeout = (seconds: number | undefined) => (seconds ?? 60) * 1000;
+const labs = loadLabs();
+
+test('the chapter has its five labs', () => {
+  assert.deepEqual(
+    labs.map((l) => l.id).sort(),
+    ['apache-local', 'apache-remote', 'finish-request', 'nginx-local', 'nginx-remote'],
+  );
+});
+
+before(() => provider.init());
+after(() => provider.close());
+
+for (const lab of labs) {
+  describe(`lab ${lab.id}`, () => {
+    const labId = newLabId();
+    const php = serviceHost(lab, /php.*fpm|fpm/);
+    const web = serviceHost(lab, /^(nginx|apache2?)$/);
+
+    before(async () => {
+      const started = Date.now();
+      await provider.createLab({ labId, owner: 'labs-test', definition: lab, expiresAt: new Date(Date.now() + 3_600_000) });
+      console.log(`# ${lab.id}: created in ${Date.now() - started} ms`);
+    });
+    after(() => provider.destroyLab(labId));
+
+    // The story, in the order of sandbox/labs/plan.ts: each item is a test, run one after the other.
+    for (const item of runOrder(lab)) {
+      if (item.kind === 'step') {
+        const { step } = item;
+        test(`step ${item.index + 1}: ${step.title}`, async () => {
+          const r = await provider.exec(labId, step.host, step.run, { timeoutMs: timeout(step.timeoutSeconds) });
+          assert.equal(r.exitCode, 0, `step "${step.title}" on ${step.host}: ${step.run}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+        });
+      } else {
+        const { check, stage } = item;
+        test(`check ${check.id} (${stage === 'start' ? 'start state' : stage.startsWith('#') ? 'end state' : `after ${stage}`})`, async () => {
+          assertCheck(check, await provider.exec(labId, check.host, check.run, { timeoutMs: timeout(check.timeoutSeconds) }));
+        });
+      }
+    }
+
+    test('the page shows PHP-FPM and the PHP version, through the preview target', async () => {
+      assert.ok(php, 'a host runs PHP-FPM');
+      assert.equal((await provider.service(labId, php.host, php.service, 'start')).running, true);
+      const version = (await provider.exec(labId, php.host, "php -r 'echo PHP_VERSION;'")).stdout.trim();
+      assert.match(version, /^\d+\.\d+\.\d+/);
+      const page = await get(await provider.previewTarget(labId), '/index.php');
+      assert.equal(page.status, 200);
+      assert.match(page.body, /<title>PHP-FPM<\/title>/);
+      assert.match(page.body, /<h1>PHP-FPM<\/h1>/);
+      assert.ok(page.body.includes(`<h2>${version}</h2>`), `the page shows PHP ${version}:\n${page.body}`);
+    });
+
+    test('with PHP-FPM stopped, Nginx answers 502 and Apache httpd 503; started again, 200', async () => {
+      assert.ok(php && web, 'a host runs PHP-FPM and one a web server');
+      const expected = web.service === 'nginx' ? 502 : 503;
+      const target = await provider.previewTarget(labId);
+      const stopped = await provider.service(labId, php.host, php.service, 'stop');
+      assert.equal(stopped.running, false, stopped.output);
+      assert.equal((await get(target, '/index.php')).status, expected);
+      const started = await provider.service(labId, php.host, php.service, 'start');
+      assert.equal(started.running, true, started.output);
+      const again = await get(target, '/index.php');
+      assert.equal(again.status, 200);
+      assert.match(again.body, /<h1>PHP-FPM<\/h1>/);
+    });
+
+    if (lab.id.endsWith('-local')) {
+      test('PHP-FPM and the web server talk over a unix socket, and the page works', async () => {
+        assert.ok(php);
+        const listen = await provider.exec(labId, php.host, "grep -h '^listen = ' /etc/php/*/fpm/pool.d/*.conf");
+        const socket = /^listen = (\/\S+)$/m.exec(listen.stdout)?.[1];
+        assert.ok(socket, `PHP-FPM listens on a socket path: ${listen.stdout}`);
+        const ss = await provider.exec(labId, php.host, 'ss -Hlx; echo ---; ss -Hltn');
+        const [unix, tcp] = ss.stdout.split('---');
+        assert.ok(unix?.includes(socket), `a unix socket ${socket} listens:\n${ss.stdout}`);
+        assert.doesNotMatch(tcp ?? '', /:9000\b/, 'nothing listens on TCP 9000');
+        assert.equal((await get(await provider.previewTarget(labId), '/index.php')).status, 200);
+      });
+    }
+
+    if (lab.id === 'finish-request') {
+      test('fastcgi_finish_request(): the response arrives before the work ends, the log shows the work done later', async () => {
+        const target = await provider.previewTarget(labId);
+        await provider.exec(labId, 'web', 'rm -f /tmp/travail.log');
+        const response = await get(target, '/avec-finish.php');
+        // Read the log the moment the response is complete.
+        const during = await provider.exec(labId, 'web', 'cat /tmp/travail.log 2>/dev/null');
+        assert.equal(response.status, 200);
+        assert.match(during.stdout, /avec-finish\.php : début du travail/);
+        assert.doesNotMatch(during.stdout, /travail terminé/, 'the work is still going on when the response has arrived');
+        let log = during.stdout;
+        for (let i = 0; i < 60 && !/avec-finish\.php : travail terminé/.test(log); i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          log = (await provider.exec(labId, 'web', 'cat /tmp/travail.log')).stdout;
+        }
+        assert.match(log, /avec-finish\.php : travail terminé/);
+
+        // Without fastcgi_finish_request(), the same work is done before the response comes.
+        await provider.exec(labId, 'web', 'rm -f /tmp/travail.log');
+        const blocking = await get(target, '/sans-finish.php');
+        const afterBlocking = await provider.exec(labId, 'web', 'cat /tmp/travail.log');
+        assert.equal(blocking.status, 200);
+        assert.match(afterBlocking.stdout, /sans-finish\.php : travail terminé/);
+      });
+    }
+  });
+}
