@@ -30,13 +30,14 @@ import {
 import { readSeededFiles, tarOf, type ArchiveEntry } from './archive.ts';
 import { bounded, closeEngine, connectEngine, engineMessage, isConflict, isNotFound, statusCode } from './engine.ts';
 import { openShell, runCommand } from './exec.ts';
-import { ensureHostFirewall } from './firewall.ts';
+import { ensureHostFirewall, firewallInPlace } from './firewall.ts';
 import { hostContainerSpec, isStorageQuotaUnsupported } from './host-spec.ts';
 import { assembleLabs, bridgeName, containerName, LABEL, labelFilter, labLabels, mine, naming, networkName, type Naming } from './labels.ts';
 import { concatTars, coveringDir, snapshotImage, writableDirs, type DirSnapshot, type WritableDir } from './rootfs.ts';
 import { pickSubnet } from './subnets.ts';
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const shellQuote = (text: string) => `'${text.replaceAll("'", `'"'"'`)}'`;
 
 /** Like Promise.all, but waits for every call to settle before failing: nothing runs on after a failure. */
 async function settled<T>(calls: Promise<T>[]): Promise<T[]> {
@@ -84,6 +85,7 @@ export class DockerProvider implements SandboxProvider {
   /** unknown until the first creation tries it (writable root filesystem mode only) */
   #storageQuota: boolean | undefined;
   #initialized: Promise<void> | undefined;
+  #firewallInstalled = false;
 
   constructor(options: DockerProviderOptions) {
     this.#config = options.config;
@@ -126,6 +128,7 @@ export class DockerProvider implements SandboxProvider {
       }
       const local = !this.#config.dockerHost || this.#config.dockerHost.startsWith('unix://');
       const status = await ensureHostFirewall(local);
+      this.#firewallInstalled = status.ok;
       for (const w of status.warnings) this.#warn(w);
       if (!status.ok && this.#config.firewall === 'required') {
         throw new Error(`ATELIER_FIREWALL=required but the host firewall is not in place: ${status.warnings.join('; ')}`);
@@ -182,11 +185,16 @@ export class DockerProvider implements SandboxProvider {
     step();
     const network = await this.#createNetwork(spec.labId, labels, spec.definition.hosts.map((h) => h.name));
     step();
-    const containers = await settled(plans.map((p) => this.#createContainer(p, network, labels)));
-    step();
-    await settled(containers.map((c) => bounded('container start', this.#t.engineMs, (signal) => c.start({ abortSignal: signal }))));
-    step();
-    await settled(plans.map((p, i) => this.#fill(containers[i]!, p)));
+    // Each host on its own (create, start, files): one slow host does not hold the others back.
+    await settled(
+      plans.map(async (p) => {
+        const container = await this.#createContainer(p, network, labels);
+        step();
+        await bounded('container start', this.#t.engineMs, (signal) => container.start({ abortSignal: signal }));
+        step();
+        await this.#fill(container, p);
+      }),
+    );
     step();
     // Hosts boot side by side (names already resolve: every container is on the network); each host's
     // commands run in order.
@@ -323,26 +331,52 @@ export class DockerProvider implements SandboxProvider {
   }
 
   /**
-   * Image content into the writable directories, then the lab's seeded files. Each archive call costs
-   * the engine a fixed ~0.3 s, so there is one per non-empty directory, all at once.
+   * Image content into the writable directories, then the lab's seeded files: one archive per host,
+   * unpacked by `tar` inside the started host (tens of milliseconds). The engine's archive API costs a
+   * fixed ~0.3 s per call, one call per directory on a read-only root, and the engine serializes calls
+   * on one container; it stays the way for a host that may not chown (no CAP_CHOWN) files that are
+   * not root's.
    */
   async #fill(container: Docker.Container, plan: HostPlan): Promise<void> {
+    const parts: Buffer[] = [];
+    const owners: DirSnapshot['owners'] = [];
+    for (const dir of plan.writable?.dirs ?? []) {
+      const snap = plan.writable!.snapshots.get(dir.path);
+      if (!snap || snap.entries === 0) continue;
+      parts.push(snap.rooted);
+      owners.push(...snap.owners);
+    }
+    if (owners.length > 0 && !plan.host.capabilities.includes('CHOWN')) return this.#fillByArchiveApi(container, plan);
+    if (plan.files.length > 0) parts.push(await tarOf(plan.files));
+    if (parts.length === 0) return;
+    const archive = parts.reduce((all, part) => concatTars(all, part));
+    const chown = owners.map((o) => `chown -h ${o.uid}:${o.gid} -- ${shellQuote(o.path)}`);
+    const script = ['tar -x --no-same-owner -f - -C /', ...chown].join(' && ');
+    const r = await runCommand(this.#docker, plan.name, script, {
+      timeoutMs: this.#t.execMs,
+      engineTimeoutMs: this.#t.engineMs,
+      workdir: '/',
+      input: archive,
+    });
+    if (r.exitCode !== 0) {
+      throw new LabCreateError(`host ${plan.host.name}: copying files failed (exit ${r.exitCode}): ${`${r.stdout}${r.stderr}`.trim().split('\n').slice(-5).join('\n')}`);
+    }
+  }
+
+  /** The engine's archive API: one call per non-empty directory, all at once. */
+  async #fillByArchiveApi(container: Docker.Container, plan: HostPlan): Promise<void> {
     const put = (archive: Buffer, path: string) =>
       bounded(`copy files to ${plan.name}:${path}`, this.#t.engineMs, (signal) =>
         container.putArchive(archive, { path, abortSignal: signal } as {}),
       );
-    if (!plan.writable) {
-      if (plan.files.length > 0) await put(await tarOf(plan.files), '/');
-      return;
-    }
     // On a read-only root filesystem, an archive must land inside a writable directory.
     const seeds = new Map<string, ArchiveEntry[]>();
     for (const f of plan.files) {
-      const dir = coveringDir(plan.writable.dirs, f.path)!;
+      const dir = coveringDir(plan.writable!.dirs, f.path)!;
       seeds.set(dir, [...(seeds.get(dir) ?? []), { ...f, path: dir === '/' ? f.path : f.path.slice(dir.length) }]);
     }
     await settled(
-      plan.writable.dirs.map(async (dir) => {
+      plan.writable!.dirs.map(async (dir) => {
         const snap = plan.writable!.snapshots.get(dir.path);
         const own = seeds.get(dir.path);
         const image = snap && snap.entries > 0 ? snap.archive : undefined;
@@ -519,6 +553,10 @@ export class DockerProvider implements SandboxProvider {
     const warnings = [...this.#warnings];
     if (this.#config.host.rootfs === 'writable' && this.#storageQuota !== true) {
       warnings.push('writable layer of labs is not bounded (no storage quota on this driver yet seen working)');
+    }
+    // Rules installed at start can be flushed later (firewall reload, another tool): look again.
+    if (this.#firewallInstalled && !(await firewallInPlace())) {
+      warnings.push('the host firewall rules for lab bridges (atl+) are gone: labs can reach services on this machine');
     }
     try {
       const version = await bounded('version', this.#t.engineMs, (signal) => this.#system.version({ abortSignal: signal }));
