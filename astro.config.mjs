@@ -8,6 +8,7 @@ import expressiveCode, { pluginFramesTexts } from 'astro-expressive-code';
 import remarkSequence from './site/lib/sequence/remark.ts';
 import remarkFrenchTypography from './site/lib/french-typography.ts';
 import rehypeExternalLinks from './site/lib/external-links.ts';
+import atelierBackend from './server/dev.ts';
 
 // The copy button and terminal frames speak French, like the page.
 pluginFramesTexts.addLocale('fr', {
@@ -61,5 +62,7 @@ export default defineConfig({
       },
     }),
     mdx(),
+    // `astro dev` only: the lab API, the terminals and the preview on the dev server (one address).
+    atelierBackend(),
   ],
 });
