@@ -29,6 +29,8 @@ export interface RunOptions {
   engineTimeoutMs: number;
   env?: Record<string, string>;
   workdir?: string;
+  /** bytes for the command's standard input (closed after them); none: no standard input */
+  input?: Buffer;
 }
 
 const envList = (env: Record<string, string> = {}) => Object.entries(env).map(([k, v]) => `${k}=${v}`);
@@ -43,7 +45,7 @@ export async function runCommand(docker: Docker, container: string, command: str
   const exec = await bounded('exec create', options.engineTimeoutMs, (signal) =>
     docker.getContainer(container).exec({
       Cmd: ['timeout', '-k', '2', seconds, 'bash', '-c', command],
-      AttachStdin: false,
+      AttachStdin: options.input !== undefined,
       AttachStdout: true,
       AttachStderr: true,
       Tty: false,
@@ -53,8 +55,10 @@ export async function runCommand(docker: Docker, container: string, command: str
     } as Docker.ExecCreateOptions),
   );
   const stream = (await boundedOpen('exec start', options.engineTimeoutMs, (signal) =>
-    exec.start({ hijack: true, stdin: false, abortSignal: signal } as Docker.ExecStartOptions),
+    exec.start({ hijack: true, stdin: options.input !== undefined, abortSignal: signal } as Docker.ExecStartOptions),
   )) as Duplex;
+  // The engine closes the command's standard input when this side of the connection ends.
+  if (options.input !== undefined) stream.end(options.input);
   const stdout = new Collector();
   const stderr = new Collector();
   docker.modem.demuxStream(stream, stdout, stderr);

@@ -34,10 +34,10 @@ import { ensureHostFirewall, firewallInPlace } from './firewall.ts';
 import { hostContainerSpec, isStorageQuotaUnsupported } from './host-spec.ts';
 import { assembleLabs, bridgeName, containerName, LABEL, labelFilter, labLabels, mine, naming, networkName, type Naming } from './labels.ts';
 import { concatTars, coveringDir, snapshotImage, writableDirs, type DirSnapshot, type WritableDir } from './rootfs.ts';
+import { prepareOutcome, prepareScript } from './prepare.ts';
 import { pickSubnet } from './subnets.ts';
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
-const shellQuote = (text: string) => `'${text.replaceAll("'", `'"'"'`)}'`;
 
 /** Like Promise.all, but waits for every call to settle before failing: nothing runs on after a failure. */
 async function settled<T>(calls: Promise<T>[]): Promise<T[]> {
@@ -185,33 +185,17 @@ export class DockerProvider implements SandboxProvider {
     step();
     const network = await this.#createNetwork(spec.labId, labels, spec.definition.hosts.map((h) => h.name));
     step();
-    // Each host on its own (create, start, files): one slow host does not hold the others back.
-    await settled(
+    const containers = await settled(
       plans.map(async (p) => {
         const container = await this.#createContainer(p, network, labels);
         step();
         await bounded('container start', this.#t.engineMs, (signal) => container.start({ abortSignal: signal }));
-        step();
-        await this.#fill(container, p);
+        return container;
       }),
     );
     step();
-    // Hosts boot side by side (names already resolve: every container is on the network); each host's
-    // commands run in order.
-    await settled(
-      plans.map(async (p) => {
-        for (const command of p.host.boot) {
-          step();
-          const r = await runCommand(this.#docker, p.name, command, { timeoutMs: this.#t.execMs, engineTimeoutMs: this.#t.engineMs });
-          if (r.exitCode !== 0) {
-            const output = `${r.stdout}${r.stderr}`.trim().split('\n').slice(-15).join('\n');
-            throw new LabCreateError(
-              `lab ${spec.definition.id}: boot command of host ${p.host.name} failed (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}): ${command}\n${output}`,
-            );
-          }
-        }
-      }),
-    );
+    // Hosts are prepared side by side (names already resolve: every container is on the network).
+    await settled(plans.map((p, i) => this.#prepare(containers[i]!, p, spec.definition.id)));
   }
 
   /** Everything that can fail without the engine is checked first (files, images, names). */
@@ -331,13 +315,13 @@ export class DockerProvider implements SandboxProvider {
   }
 
   /**
-   * Image content into the writable directories, then the lab's seeded files: one archive per host,
-   * unpacked by `tar` inside the started host (tens of milliseconds). The engine's archive API costs a
-   * fixed ~0.3 s per call, one call per directory on a read-only root, and the engine serializes calls
-   * on one container; it stays the way for a host that may not chown (no CAP_CHOWN) files that are
-   * not root's.
+   * Image content into the writable directories and the lab's seeded files, then the boot commands, in
+   * one exec per host (prepare.ts): the files as one archive unpacked by `tar` inside the started host.
+   * The engine's archive API costs a fixed ~0.3 s per call, one call per directory on a read-only root,
+   * serialized per container; it stays the way for a host that may not chown (no CAP_CHOWN) the image
+   * files that are not root's.
    */
-  async #fill(container: Docker.Container, plan: HostPlan): Promise<void> {
+  async #prepare(container: Docker.Container, plan: HostPlan, definitionId: string): Promise<void> {
     const parts: Buffer[] = [];
     const owners: DirSnapshot['owners'] = [];
     for (const dir of plan.writable?.dirs ?? []) {
@@ -346,21 +330,31 @@ export class DockerProvider implements SandboxProvider {
       parts.push(snap.rooted);
       owners.push(...snap.owners);
     }
-    if (owners.length > 0 && !plan.host.capabilities.includes('CHOWN')) return this.#fillByArchiveApi(container, plan);
-    if (plan.files.length > 0) parts.push(await tarOf(plan.files));
-    if (parts.length === 0) return;
-    const archive = parts.reduce((all, part) => concatTars(all, part));
-    const chown = owners.map((o) => `chown -h ${o.uid}:${o.gid} -- ${shellQuote(o.path)}`);
-    const script = ['tar -x --no-same-owner -f - -C /', ...chown].join(' && ');
-    const r = await runCommand(this.#docker, plan.name, script, {
-      timeoutMs: this.#t.execMs,
-      engineTimeoutMs: this.#t.engineMs,
-      workdir: '/',
-      input: archive,
-    });
-    if (r.exitCode !== 0) {
-      throw new LabCreateError(`host ${plan.host.name}: copying files failed (exit ${r.exitCode}): ${`${r.stdout}${r.stderr}`.trim().split('\n').slice(-5).join('\n')}`);
+    let unpack: Buffer | undefined;
+    if (owners.length > 0 && !plan.host.capabilities.includes('CHOWN')) {
+      await this.#fillByArchiveApi(container, plan);
+      owners.length = 0;
+    } else {
+      if (plan.files.length > 0) parts.push(await tarOf(plan.files));
+      if (parts.length > 0) unpack = parts.reduce((all, part) => concatTars(all, part));
     }
+    if (!unpack && plan.host.boot.length === 0) return;
+    const prepare = prepareScript({ unpack: unpack !== undefined, owners, boot: plan.host.boot, commandTimeoutMs: this.#t.execMs });
+    const r = await runCommand(this.#docker, plan.name, prepare.script, {
+      timeoutMs: prepare.timeoutMs,
+      engineTimeoutMs: this.#t.engineMs,
+      ...(unpack ? { input: unpack } : {}),
+    });
+    const outcome = prepareOutcome(prepare, r.stdout, r.exitCode);
+    if (outcome.ok) return;
+    const output = `${outcome.output}${r.stderr ? `\n${r.stderr}` : ''}`.trim().split('\n').slice(-15).join('\n');
+    const timedOut = outcome.exitCode === 124 || outcome.exitCode === 137 || r.timedOut;
+    if (typeof outcome.step === 'number') {
+      throw new LabCreateError(
+        `lab ${definitionId}: boot command of host ${plan.host.name} failed (exit ${outcome.exitCode}${timedOut ? ', timed out' : ''}): ${plan.host.boot[outcome.step]}\n${output}`,
+      );
+    }
+    throw new LabCreateError(`lab ${definitionId}: preparing host ${plan.host.name} failed (${outcome.step === 'files' ? 'copying files' : 'no answer'}, exit ${outcome.exitCode}${timedOut ? ', timed out' : ''})\n${output}`);
   }
 
   /** The engine's archive API: one call per non-empty directory, all at once. */

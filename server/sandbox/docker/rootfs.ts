@@ -41,8 +41,14 @@ export interface DirSnapshot {
   mode: number;
   uid: number;
   gid: number;
-  /** the directory's content as a tar with paths relative to it */
+  /** the directory's content as a tar with paths relative to it (for the engine's archive API) */
   archive: Buffer;
+  /**
+   * the same content with paths from "/" and links as in the image, owned by root, for `tar -x -C /`
+   * inside the host; `owners` then gives back the entries that are not root's
+   */
+  rooted: Buffer;
+  owners: { path: string; uid: number; gid: number }[];
   entries: number;
 }
 
@@ -60,37 +66,36 @@ function linkTarget(dir: string, rel: string, header: tar.Headers): string | nul
   return absolute === dir || absolute.startsWith(dir + '/') ? link : absolute;
 }
 
-/** Reads a tar stream of `/path` (entries "name/...") into a tar relative to the directory itself. */
-async function relativeArchive(path: string, stream: NodeJS.ReadableStream): Promise<DirSnapshot | null> {
-  const extract = tar.extract();
+async function tarFrom(entries: { header: tar.Headers; body: Buffer }[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c: Buffer) => chunks.push(c));
-  const packed = new Promise<void>((ok, fail) => {
+  const done = new Promise<void>((ok, fail) => {
     pack.on('end', ok);
     pack.on('error', fail);
   });
-  let root: DirSnapshot | null = null;
-  let isDir = false;
-  let entries = 0;
+  for (const e of entries) pack.entry(e.header, e.body);
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/** Reads a tar stream of `/path` (entries "name/...") into the two archives of a DirSnapshot. */
+async function relativeArchive(path: string, stream: NodeJS.ReadableStream): Promise<DirSnapshot | null> {
+  const extract = tar.extract();
+  const entries: { header: tar.Headers; body: Buffer }[] = [];
+  let root: tar.Headers | null = null;
   const strip = (name: string) => name.replace(/^[^/]+\/?/, '');
   extract.on('entry', (header, body, next) => {
-    const rel = strip(header.name);
-    if (rel === '') {
-      isDir = header.type === 'directory';
-      root = { mode: header.mode ?? 0o755, uid: header.uid ?? 0, gid: header.gid ?? 0, archive: Buffer.alloc(0), entries: 0 };
-      body.resume();
-      body.on('end', next);
-      return;
-    }
-    if (ENGINE_MANAGED.has(`${path}/${rel.replace(/\/$/, '')}`)) {
-      body.resume();
-      body.on('end', next);
-      return;
-    }
-    const out = { ...header, name: rel, linkname: linkTarget(path, rel, header) };
-    entries++;
-    body.pipe(pack.entry(out, (err) => (err ? extract.destroy(err) : next())));
+    const parts: Buffer[] = [];
+    body.on('data', (c: Buffer) => parts.push(c));
+    body.on('end', () => {
+      const rel = strip(header.name);
+      if (rel === '') root = header;
+      else if (!ENGINE_MANAGED.has(`${path}/${rel.replace(/\/$/, '')}`)) entries.push({ header, body: Buffer.concat(parts) });
+      next();
+    });
+    body.on('error', (err: Error) => extract.destroy(err));
   });
   const extracted = new Promise<void>((ok, fail) => {
     extract.on('finish', ok);
@@ -98,10 +103,34 @@ async function relativeArchive(path: string, stream: NodeJS.ReadableStream): Pro
   });
   (stream as Readable).pipe(extract);
   await extracted;
-  pack.finalize();
-  await packed;
-  if (!root || !isDir) return null; // a symlink or a file: nothing to mount there
-  return { ...(root as DirSnapshot), archive: Buffer.concat(chunks), entries };
+  const top = root as tar.Headers | null;
+  if (!top || top.type !== 'directory') return null; // a symlink or a file: nothing to mount there
+
+  const base = path.slice(1); // "etc", "usr/local/x": entry names from "/"
+  const fromRoot = (name: string) => `${base}/${strip(name)}`;
+  const relative = entries.map(({ header, body }) => {
+    const rel = strip(header.name);
+    return { header: { ...header, name: rel, linkname: linkTarget(path, rel, header) }, body };
+  });
+  const owners: DirSnapshot['owners'] = [];
+  const rooted: { header: tar.Headers; body: Buffer }[] = [{ header: { ...top, name: `${base}/`, uid: 0, gid: 0 }, body: Buffer.alloc(0) }];
+  for (const { header, body } of entries) {
+    const name = fromRoot(header.name);
+    const linkname = header.type === 'link' && header.linkname ? fromRoot(header.linkname) : header.linkname;
+    if ((header.uid ?? 0) !== 0 || (header.gid ?? 0) !== 0) {
+      owners.push({ path: `/${name.replace(/\/$/, '')}`, uid: header.uid ?? 0, gid: header.gid ?? 0 });
+    }
+    rooted.push({ header: { ...header, name, linkname, uid: 0, gid: 0, uname: 'root', gname: 'root' }, body });
+  }
+  return {
+    mode: top.mode ?? 0o755,
+    uid: top.uid ?? 0,
+    gid: top.gid ?? 0,
+    archive: await tarFrom(relative),
+    rooted: await tarFrom(rooted),
+    owners,
+    entries: entries.length,
+  };
 }
 
 const END_OF_ARCHIVE = 1024;
