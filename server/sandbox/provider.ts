@@ -14,6 +14,8 @@ export interface LabSpec {
   definition: Lab;
   /** hard expiry, stored with the lab; the reaper removes the lab after it */
   expiresAt: Date;
+  /** prepared ahead for the warm pool: created without an owner (`owner` must be ''), given one by claimLab */
+  pooled?: boolean;
 }
 
 /** running: usable; stopped: exists but not running (engine restarted, PID 1 killed); missing: not created */
@@ -41,6 +43,8 @@ export interface LabInfo {
   state: LabState;
   /** the hosts the definition declares (as recorded at creation), with their state */
   hosts: LabHostStatus[];
+  /** true while the lab waits in the warm pool (owner is '' until claimLab) */
+  pooled?: boolean;
 }
 
 export interface LabFilter {
@@ -120,6 +124,12 @@ export interface SandboxProvider {
   init(): Promise<void>;
   /** Creates every host, seeds files, runs boot commands. On failure removes what it created and throws LabCreateError. */
   createLab(spec: LabSpec): Promise<LabInfo>;
+  /**
+   * Gives a lab of the warm pool to a learner, from now until `expiresAt`. The claim is recorded in the
+   * engine (the lab's objects keep their labels), so listLabs({ owner }) finds it after a restart too.
+   * LabNotFoundError: no such lab; LabClaimedError: it is not (or no longer) waiting in the pool.
+   */
+  claimLab(labId: string, owner: string, expiresAt: Date): Promise<LabInfo>;
   /** Labs found in the engine (including partial ones, for the reaper). */
   listLabs(filter?: LabFilter): Promise<LabInfo[]>;
   getLab(labId: string): Promise<LabInfo | undefined>;
@@ -176,6 +186,14 @@ export class UnknownDefinitionError extends Error {
   constructor(definitionId: string) {
     super(`no lab definition ${JSON.stringify(definitionId)}`);
     this.name = 'UnknownDefinitionError';
+  }
+}
+
+/** A lab of the warm pool was already claimed (or was never a pool lab). */
+export class LabClaimedError extends Error {
+  constructor(labId: string) {
+    super(`lab ${JSON.stringify(labId)} is not waiting in the pool`);
+    this.name = 'LabClaimedError';
   }
 }
 

@@ -19,6 +19,10 @@ export const LABEL = {
   test: 'atelier.test',
   /** set when several backends (or test runs) share one engine: each sees only its own scope */
   scope: 'atelier.scope',
+  /** "1" on the objects of a lab created ahead for the warm pool (their owner label is empty) */
+  pool: 'atelier.pool',
+  /** "1" on the marker volume that gives a pool lab its owner (labels of running containers are fixed) */
+  claim: 'atelier.claim',
 } as const;
 
 export interface Naming {
@@ -40,6 +44,11 @@ export function networkName(n: Naming, labId: string): string {
   return `${n.prefix}${labId}`;
 }
 
+/** The volume whose labels give a pool lab its owner, creation and expiry. */
+export function claimName(n: Naming, labId: string): string {
+  return `${n.prefix}${labId}-claim`;
+}
+
 /** Linux bridge name (15 bytes at most): "atl-" + 11 hex, so host firewall rules can match "atl+". */
 export function bridgeName(labId: string): string {
   return `atl-${createHash('sha256').update(labId).digest('hex').slice(0, 11)}`;
@@ -51,6 +60,8 @@ export interface LabLabels {
   definitionId: string;
   createdAt: Date;
   expiresAt: Date;
+  /** created ahead for the warm pool (owner '') */
+  pooled?: boolean;
 }
 
 export function labLabels(n: Naming, lab: LabLabels): Record<string, string> {
@@ -61,6 +72,7 @@ export function labLabels(n: Naming, lab: LabLabels): Record<string, string> {
     [LABEL.created]: lab.createdAt.toISOString(),
     [LABEL.expires]: lab.expiresAt.toISOString(),
   };
+  if (lab.pooled) labels[LABEL.pool] = '1';
   if (n.test) labels[LABEL.test] = '1';
   if (n.scope) labels[LABEL.scope] = n.scope;
   return labels;
@@ -97,20 +109,39 @@ function date(text: string | undefined): Date {
   return Number.isNaN(d.getTime()) ? new Date(0) : d;
 }
 
-/** Groups engine objects by lab id and tells each lab's state. */
-export function assembleLabs(networks: FoundNetwork[], containers: FoundContainer[]): LabInfo[] {
-  const byId = new Map<string, { network?: FoundNetwork; containers: FoundContainer[] }>();
-  const entry = (id: string) => {
+/**
+ * Groups engine objects by lab id and tells each lab's state. `others` are objects that belong to a lab
+ * without telling its state (volumes): alone, they make a partial lab, which the reaper removes. Among
+ * them, a claim marker (label atelier.claim) gives a pool lab its owner, creation and expiry.
+ */
+export function assembleLabs(networks: FoundNetwork[], containers: FoundContainer[], others: FoundNetwork[] = []): LabInfo[] {
+  interface Found {
+    network?: FoundNetwork;
+    containers: FoundContainer[];
+    /** labels of any object of the lab, for its identity */
+    labels: Record<string, string>;
+    claim?: FoundNetwork;
+  }
+  const byId = new Map<string, Found>();
+  const entry = (labels: Record<string, string>) => {
+    const id = labels[LABEL.labId]!;
     let e = byId.get(id);
-    if (!e) byId.set(id, (e = { containers: [] }));
+    if (!e) byId.set(id, (e = { containers: [], labels }));
     return e;
   };
-  for (const n of networks) entry(n.labels[LABEL.labId]!).network = n;
-  for (const c of containers) entry(c.labels[LABEL.labId]!).containers.push(c);
+  for (const n of networks) {
+    const e = entry(n.labels);
+    e.network = n;
+    e.labels = n.labels;
+  }
+  for (const c of containers) entry(c.labels).containers.push(c);
+  for (const o of others) {
+    const e = entry(o.labels);
+    if (o.labels[LABEL.claim] === '1') e.claim = o;
+  }
 
   const labs: LabInfo[] = [];
-  for (const [labId, { network, containers: found }] of byId) {
-    const labels = network?.labels ?? found[0]!.labels;
+  for (const [labId, { network, containers: found, labels, claim }] of byId) {
     const declared = (network?.labels[LABEL.hosts] ?? '').split(',').filter(Boolean);
     const names = [...new Set([...declared, ...found.map((c) => c.labels[LABEL.host] ?? '')])].filter(Boolean);
     const hosts = names.map((name) => {
@@ -122,14 +153,16 @@ export function assembleLabs(networks: FoundNetwork[], containers: FoundContaine
     if (!network || declared.length === 0 || hosts.some((h) => h.state === 'missing')) state = 'partial';
     else if (hosts.every((h) => h.state === 'running')) state = 'ready';
     else state = 'stopped';
+    const identity = claim?.labels ?? labels;
     labs.push({
       labId,
-      owner: labels[LABEL.owner] ?? '',
-      definitionId: labels[LABEL.lab] ?? '',
-      createdAt: date(labels[LABEL.created]),
-      expiresAt: date(labels[LABEL.expires]),
+      owner: identity[LABEL.owner] ?? '',
+      definitionId: identity[LABEL.lab] ?? labels[LABEL.lab] ?? '',
+      createdAt: date(identity[LABEL.created]),
+      expiresAt: date(identity[LABEL.expires]),
       state,
       hosts,
+      pooled: !claim && labels[LABEL.pool] === '1',
     });
   }
   return labs.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());

@@ -10,6 +10,7 @@ import {
   assertLabId,
   EngineError,
   HostNotFoundError,
+  LabClaimedError,
   LabCreateError,
   LabNotFoundError,
   ServiceNotFoundError,
@@ -32,7 +33,7 @@ import { bounded, closeEngine, connectEngine, engineMessage, isConflict, isNotFo
 import { openShell, runCommand } from './exec.ts';
 import { ensureHostFirewall, firewallInPlace } from './firewall.ts';
 import { hostContainerSpec, isStorageQuotaUnsupported } from './host-spec.ts';
-import { assembleLabs, bridgeName, containerName, LABEL, labelFilter, labLabels, mine, naming, networkName, type Naming } from './labels.ts';
+import { assembleLabs, bridgeName, claimName, containerName, LABEL, labelFilter, labLabels, mine, naming, networkName, type Naming } from './labels.ts';
 import { concatTars, coveringDir, snapshotImage, writableDirs, type DirSnapshot, type WritableDir } from './rootfs.ts';
 import { prepareOutcome, prepareScript } from './prepare.ts';
 import { pickSubnet } from './subnets.ts';
@@ -152,7 +153,8 @@ export class DockerProvider implements SandboxProvider {
   async #create(spec: LabSpec, createdAt: Date): Promise<LabInfo> {
     assertLabId(spec.labId);
     const labId = spec.labId;
-    const labels = labLabels(this.#naming, { labId, owner: spec.owner, definitionId: spec.definition.id, createdAt, expiresAt: spec.expiresAt });
+    if (spec.pooled && spec.owner !== '') throw new RangeError('a pool lab has no owner until it is claimed');
+    const labels = labLabels(this.#naming, { labId, owner: spec.owner, definitionId: spec.definition.id, createdAt, expiresAt: spec.expiresAt, pooled: spec.pooled });
     const state = { aborted: false };
     const work = this.#build(spec, labels, state);
     let timer: NodeJS.Timeout | undefined;
@@ -383,17 +385,53 @@ export class DockerProvider implements SandboxProvider {
   // ---------------------------------------------------------------- find
 
   async listLabs(filter: LabFilter = {}): Promise<LabInfo[]> {
-    const filters = labelFilter(this.#naming, { [LABEL.owner]: filter.owner, [LABEL.labId]: filter.labId, [LABEL.lab]: filter.definitionId });
-    const [networks, containers] = await Promise.all([
+    const found = await this.#find({ [LABEL.owner]: filter.owner, [LABEL.labId]: filter.labId, [LABEL.lab]: filter.definitionId });
+    // A pool lab's own objects keep an empty owner: its claim marker (found above by owner) names it,
+    // so its objects come by lab id.
+    const claimed = [...new Set(found.others.filter((o) => o.labels[LABEL.claim] === '1').map((o) => o.labels[LABEL.labId]!))].filter(
+      (id) => !found.networks.some((n) => n.labels[LABEL.labId] === id),
+    );
+    for (const more of await Promise.all(claimed.map((id) => this.#find({ [LABEL.labId]: id })))) {
+      found.networks.push(...more.networks);
+      found.containers.push(...more.containers);
+      found.others.push(...more.others.filter((o) => o.labels[LABEL.claim] !== '1'));
+    }
+    return assembleLabs(found.networks, found.containers, found.others);
+  }
+
+  /** The lab objects (networks, containers, volumes) whose labels match. */
+  async #find(labels: Record<string, string | undefined>) {
+    const filters = labelFilter(this.#naming, labels);
+    const [networks, containers, volumes] = await Promise.all([
       bounded('network list', this.#t.engineMs, (signal) => this.#docker.listNetworks({ filters, abortSignal: signal } as {})),
       bounded('container list', this.#t.engineMs, (signal) =>
         this.#docker.listContainers({ all: true, filters, abortSignal: signal } as Docker.ContainerListOptions),
       ),
+      bounded('volume list', this.#t.engineMs, (signal) => this.#docker.listVolumes({ filters, abortSignal: signal } as {})),
     ]);
-    return assembleLabs(
-      networks.filter((n) => mine(this.#naming, n.Labels)).map((n) => ({ labels: n.Labels ?? {} })),
-      containers.filter((c) => mine(this.#naming, c.Labels)).map((c) => ({ labels: c.Labels, state: c.State })),
+    return {
+      networks: networks.filter((n) => mine(this.#naming, n.Labels)).map((n) => ({ labels: n.Labels ?? {} })),
+      containers: containers.filter((c) => mine(this.#naming, c.Labels)).map((c) => ({ labels: c.Labels, state: c.State })),
+      // Volumes left behind by an interrupted removal make a partial lab, so the reaper finds them too.
+      others: (volumes.Volumes ?? []).filter((v) => mine(this.#naming, v.Labels ?? undefined)).map((v) => ({ labels: v.Labels ?? {} })),
+    };
+  }
+
+  async claimLab(labId: string, owner: string, expiresAt: Date): Promise<LabInfo> {
+    assertLabId(labId);
+    if (!owner) throw new RangeError('claimLab needs an owner');
+    const lab = await this.getLab(labId);
+    if (!lab) throw new LabNotFoundError(labId);
+    if (!lab.pooled || lab.state !== 'ready') throw new LabClaimedError(labId);
+    const createdAt = new Date();
+    const labels: Record<string, string> = { ...labLabels(this.#naming, { labId, owner, definitionId: lab.definitionId, createdAt, expiresAt }), [LABEL.claim]: '1' };
+    // Creating a volume that exists returns it: the first claim's labels win, a second one sees them.
+    const volume = await bounded('claim volume create', this.#t.engineMs, (signal) =>
+      this.#docker.createVolume({ Name: claimName(this.#naming, labId), Labels: labels, abortSignal: signal } as {}),
     );
+    const recorded = (await bounded('claim volume inspect', this.#t.engineMs, (signal) => volume.inspect({ abortSignal: signal } as {}))).Labels ?? {};
+    if (recorded[LABEL.owner] !== owner || recorded[LABEL.created] !== labels[LABEL.created]) throw new LabClaimedError(labId);
+    return { ...lab, owner, createdAt, expiresAt, pooled: false };
   }
 
   async getLab(labId: string): Promise<LabInfo | undefined> {
