@@ -7,6 +7,12 @@ import { COOKIE_NAME } from '../http/identity.ts';
 import type { LabAccess } from '../terminal/ports.ts';
 
 const ROUTE = /^\/p\/([A-Za-z0-9_-]{8,64})(\/.*)?$/;
+/**
+ * Every preview document is sandboxed as in the lab panel's iframe, also when opened in a tab of its own:
+ * its origin is opaque, so its scripts cannot write cookies, which the site would receive (cookies ignore
+ * ports, so the preview's host is the site's host for them).
+ */
+const SANDBOX = 'sandbox allow-scripts allow-forms allow-popups';
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'];
 
 export interface PreviewResult {
@@ -63,6 +69,12 @@ export function previewProxy(labs: LabAccess, opts: { timeoutMs: number; statuse
       (up) => {
         const out: Record<string, string | string[]> = {};
         for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) out[k] = v;
+        // The lab must not set the site's cookie either (a learner would hand theirs to whoever opens the page).
+        const cookies = (up.headers['set-cookie'] ?? []).filter((c) => !touchesSiteCookie(c));
+        if (cookies.length > 0) out['set-cookie'] = cookies;
+        else delete out['set-cookie'];
+        const csp = up.headers['content-security-policy'];
+        out['content-security-policy'] = csp ? [String(csp), SANDBOX] : SANDBOX;
         // A redirect to an absolute path stays inside this lab's prefix.
         const loc = up.headers.location;
         if (typeof loc === 'string' && loc.startsWith('/') && !loc.startsWith('//')) out.location = `/p/${labId}${loc}`;
@@ -89,4 +101,10 @@ function stripSiteCookie(cookie: string | undefined): string {
     .map((c) => c.trim())
     .filter((c) => c && !c.startsWith(`${COOKIE_NAME}=`))
     .join('; ');
+}
+
+/** A Set-Cookie whose name (or, for a nameless cookie, value) is the site's cookie, in any case. */
+function touchesSiteCookie(setCookie: string): boolean {
+  const pair = setCookie.split(';')[0] ?? '';
+  return pair.toLowerCase().includes(COOKIE_NAME.toLowerCase());
 }
