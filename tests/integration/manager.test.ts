@@ -168,7 +168,7 @@ describe('reaper', () => {
     assert.ok((await m.reap()).some((d) => d.labId === busy.labId && d.reason === 'idle'));
   });
 
-  test('removes orphans (a network without containers, a half-created lab) and nothing without atelier labels', async () => {
+  test('removes orphans (a half-created lab, a network or volumes left alone) and nothing without atelier labels', async () => {
     const m = manager({ orphanGraceMs: 60_000 });
     // A half-created lab: one of its two hosts is missing.
     const half = await m.ensure(learner('half'), 'test-two');
@@ -189,6 +189,12 @@ describe('reaper', () => {
         'atelier.scope': `manager-test-${run}`,
       },
     });
+    // Volumes left behind by an interrupted removal.
+    const volumeLabId = newLabId();
+    const volume = await docker.createVolume({
+      Name: `atelier-test-${volumeLabId}-etc`,
+      Labels: { 'atelier.lab-id': volumeLabId, 'atelier.created': new Date().toISOString(), 'atelier.test': '1', 'atelier.scope': `manager-test-${run}` },
+    });
     // Look-alikes without the labels: never touched.
     const strangerNet = await docker.createNetwork({ Name: `atelier-test-stranger-${run}`, Internal: true });
     const stranger = await docker.createContainer({ name: `atelier-test-stranger-${run}`, Image: config.image ?? 'atelier-lab:latest', NetworkDisabled: true });
@@ -200,6 +206,8 @@ describe('reaper', () => {
       const reaped = await m.reap();
       assert.ok(reaped.some((d) => d.labId === half.labId && d.reason === 'orphan'));
       assert.ok(reaped.some((d) => d.labId === lonelyId && d.reason === 'orphan'));
+      assert.ok(reaped.some((d) => d.labId === volumeLabId && d.reason === 'orphan'));
+      await assert.rejects(docker.getVolume(volume.name).inspect(), /no such volume|404/i);
       const left = await docker.listContainers({ all: true, filters: { label: [`atelier.lab-id=${half.labId}`] } });
       assert.deepEqual(left, []);
       await assert.rejects(docker.getNetwork(`atelier-test-${lonelyId}`).inspect(), /no such network|404/i);
