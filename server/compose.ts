@@ -55,14 +55,27 @@ export async function startLabs(log: (m: string) => void = (m) => console.error(
 }
 
 export function labAccess(manager: LabManager): LabAccess {
-  const view = (lab: LabInfo): LabView => {
+  /** learner + lab kind of the creations and resets under way here: their hosts are not all running yet */
+  const working = new Map<string, number>();
+  const busy = <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    working.set(key, (working.get(key) ?? 0) + 1);
+    return work().finally(() => {
+      const n = (working.get(key) ?? 1) - 1;
+      if (n > 0) working.set(key, n);
+      else working.delete(key);
+    });
+  };
+  const view = (lab: LabInfo, key = ''): LabView => {
     const def = definitions(lab.definitionId);
+    // A lab whose hosts stopped (engine restarted, container killed) never comes back by itself: the
+    // student is told it is over ('expired') and gets a fresh one from « Relancer » (ensure recreates it).
+    const stopped = lab.state === 'stopped' && !working.has(key);
     return {
       name: lab.definitionId,
       labId: lab.labId,
       title: def?.title ?? lab.definitionId,
       hosts: lab.hosts.map((h) => h.name),
-      state: lab.expiresAt.getTime() <= Date.now() ? 'expired' : lab.state === 'ready' ? 'ready' : 'starting',
+      state: lab.expiresAt.getTime() <= Date.now() || stopped ? 'expired' : lab.state === 'ready' ? 'ready' : 'starting',
       expiresAt: lab.expiresAt.getTime(),
     };
   };
@@ -78,15 +91,15 @@ export function labAccess(manager: LabManager): LabAccess {
     async find(learner, name) {
       known(name);
       const lab = await manager.find(learner, name);
-      return lab ? view(lab) : null;
+      return lab ? view(lab, `${learner}\0${name}`) : null;
     },
     async ensure(learner, name) {
       known(name);
-      return view(await manager.ensure(learner, name).catch(translate));
+      return view(await busy(`${learner}\0${name}`, () => manager.ensure(learner, name)).catch(translate));
     },
     async reset(learner, name) {
       known(name);
-      return view(await manager.reset(learner, name).catch(translate));
+      return view(await busy(`${learner}\0${name}`, () => manager.reset(learner, name)).catch(translate));
     },
     async openShell(labId, host, size): Promise<Shell> {
       const session = await manager.openTerminal(labId, host, size);
