@@ -43,6 +43,7 @@ export async function startLabs(log: (m: string) => void = (m) => console.error(
   for (const w of health.warnings) log(`WARNING: ${w}`);
   const manager = new LabManager({ provider, definitions, limits: config.labs, log });
   await manager.start();
+  await hangUpStrayTerminals(provider, log);
   return {
     access: labAccess(manager),
     manager,
@@ -52,6 +53,20 @@ export async function startLabs(log: (m: string) => void = (m) => console.error(
       await provider.close();
     },
   };
+}
+
+/**
+ * Shells that a previous run of the backend left in its labs (killed before it could close them) idle
+ * there, out of anyone's reach: hung up before learners come in. Bounded, so a slow engine does not
+ * hold the start; what remains goes on in the background (keeping the shells opened since).
+ */
+async function hangUpStrayTerminals(provider: SandboxProvider, log: (m: string) => void): Promise<void> {
+  if (!(provider instanceof DockerProvider)) return;
+  const sweep = provider.hangUpStrayTerminals().then(
+    (n) => n > 0 && log(`hung up ${n} terminal shell(s) left by a previous run`),
+    (err: unknown) => log(`stray terminal shells not hung up: ${(err as Error).message}`),
+  );
+  await Promise.race([sweep, new Promise((r) => setTimeout(r, 5000).unref())]);
 }
 
 export function labAccess(manager: LabManager): LabAccess {

@@ -102,18 +102,47 @@ export async function runCommand(docker: Docker, container: string, command: str
 
 // Hangs up one terminal: SIGHUP to the shell that leads the terminal's session (bash passes it on to
 // its jobs, as when a terminal window closes), SIGKILL a second later if it is still there. Daemons the
-// learner started from that shell have their own session and keep running.
+// learner started from that shell have their own session and no controlling terminal (tty_nr, field 7
+// of /proc/PID/stat, is 0): they carry the terminal's id in their environment but keep running.
 const HANGUP = `t=$1; leaders=
 for d in /proc/[0-9]*; do
   grep -qxzF "ATELIER_TERMINAL=$t" "$d/environ" 2>/dev/null || continue
   stat=$(cat "$d/stat" 2>/dev/null) || continue
   set -- \${stat##*) }
-  [ "$4" = "\${d#/proc/}" ] && leaders="$leaders \${d#/proc/}"
+  [ "$4" = "\${d#/proc/}" ] && [ "$5" != 0 ] && leaders="$leaders \${d#/proc/}"
 done
 [ -n "$leaders" ] || exit 0
 kill -HUP $leaders 2>/dev/null
 for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $leaders 2>/dev/null || exit 0; sleep 0.1; done
 kill -KILL $leaders 2>/dev/null; exit 0`;
+
+// Hangs up the terminals of a host that no live session owns: every session leader on a terminal
+// carrying ATELIER_TERMINAL but the ids given. A backend that died (SIGKILL, crash) leaves its shells idle in the
+// containers, where nobody can reach them again. Prints how many it found.
+const HANGUP_STRAY = `keep=" $* "; leaders=
+for d in /proc/[0-9]*; do
+  id=$(tr '\\0' '\\n' < "$d/environ" 2>/dev/null | sed -n 's/^ATELIER_TERMINAL=//p')
+  [ -n "$id" ] || continue
+  case "$keep" in *" $id "*) continue ;; esac
+  stat=$(cat "$d/stat" 2>/dev/null) || continue
+  set -- \${stat##*) }
+  [ "$4" = "\${d#/proc/}" ] && [ "$5" != 0 ] && leaders="$leaders \${d#/proc/}"
+done
+echo $leaders | wc -w
+[ -n "$leaders" ] || exit 0
+kill -HUP $leaders 2>/dev/null
+for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $leaders 2>/dev/null || exit 0; sleep 0.1; done
+kill -KILL $leaders 2>/dev/null; exit 0`;
+
+/** Hangs up the terminal shells of a container except `keep` (ids of live sessions); returns how many. */
+export async function hangUpStrayShells(docker: Docker, container: string, keep: string[], engineTimeoutMs: number): Promise<number> {
+  const ids = keep.filter((id) => /^[0-9a-f]+$/.test(id)).join(' ');
+  const r = await runCommand(docker, container, `bash -c '${HANGUP_STRAY.replaceAll("'", `'"'"'`)}' hangup-stray ${ids}`, {
+    timeoutMs: 5000,
+    engineTimeoutMs,
+  });
+  return Number.parseInt(r.stdout.trim(), 10) || 0;
+}
 
 export interface ShellOptions {
   labId: string;

@@ -30,7 +30,7 @@ import {
 } from '../provider.ts';
 import { readSeededFiles, tarOf, type ArchiveEntry } from './archive.ts';
 import { bounded, closeEngine, connectEngine, engineMessage, isConflict, isNotFound, statusCode } from './engine.ts';
-import { openShell, runCommand } from './exec.ts';
+import { hangUpStrayShells, openShell, runCommand } from './exec.ts';
 import { ensureHostFirewall, firewallInPlace } from './firewall.ts';
 import { hostContainerSpec, isStorageQuotaUnsupported } from './host-spec.ts';
 import { assembleLabs, bridgeName, claimName, containerName, LABEL, labelFilter, labLabels, mine, naming, networkName, type Naming } from './labels.ts';
@@ -79,6 +79,8 @@ export class DockerProvider implements SandboxProvider {
   readonly #filesRoot: string;
   readonly #log: (message: string) => void;
   readonly #warnings = new Set<string>();
+  /** ids of the terminals opened here and still running */
+  readonly #terminals = new Set<string>();
   /** labId → definition id: immutable for a lab's life, so cached */
   readonly #definitionIds = new Map<string, string>();
   /** image id + paths → directory contents (read-only root filesystem mode) */
@@ -489,7 +491,7 @@ export class DockerProvider implements SandboxProvider {
 
   async openTerminal(labId: string, host: string, options: TerminalOptions): Promise<TerminalSession> {
     const target = await this.#host(labId, host);
-    return openShell(this.#docker, target.container, {
+    const session = await openShell(this.#docker, target.container, {
       labId,
       host,
       workdir: target.host.workdir,
@@ -498,6 +500,30 @@ export class DockerProvider implements SandboxProvider {
       env: { ...target.host.env, ...options.env },
       engineTimeoutMs: this.#t.engineMs,
     }).catch(this.#hostError(labId, host));
+    this.#terminals.add(session.id);
+    void session.exited.finally(() => this.#terminals.delete(session.id));
+    return session;
+  }
+
+  /**
+   * Hangs up the terminal shells in this provider's running lab hosts that it did not open: a backend
+   * that died (SIGKILL, crash) leaves its shells idle in the containers, unreachable. Meant for the
+   * start of a backend. Returns how many shells were hung up.
+   */
+  async hangUpStrayTerminals(): Promise<number> {
+    const filters = labelFilter(this.#naming);
+    const running = await bounded('container list', this.#t.engineMs, (signal) =>
+      this.#docker.listContainers({ filters, abortSignal: signal } as Docker.ContainerListOptions),
+    );
+    const queue = running.filter((c) => mine(this.#naming, c.Labels));
+    let total = 0;
+    const worker = async () => {
+      for (let c = queue.shift(); c; c = queue.shift()) {
+        total += await hangUpStrayShells(this.#docker, c.Id, [...this.#terminals], this.#t.engineMs).catch(() => 0);
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    return total;
   }
 
   async service(labId: string, host: string, name: string, action: ServiceAction): Promise<ServiceResult> {
