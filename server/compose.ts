@@ -1,6 +1,6 @@
 // Composition root of the lab side: picks the sandbox provider (one place only), builds the lab manager
 // and adapts it to the LabAccess port the web side uses.
-import { getLab } from '../sandbox/labs/index.ts';
+import { getLab, loadLabs } from '../sandbox/labs/index.ts';
 import type { Lab } from '../sandbox/labs/schema.ts';
 import { loadConfig, type Config } from './config.ts';
 import { NoRoomError as ManagerNoRoom, UnknownLabKindError } from './labs/errors.ts';
@@ -41,7 +41,7 @@ export async function startLabs(log: (m: string) => void = (m) => console.error(
   const health = await provider.healthy();
   if (!health.ok) throw new Error(`the container engine does not answer (${health.engine})`);
   for (const w of health.warnings) log(`WARNING: ${w}`);
-  const manager = new LabManager({ provider, definitions, limits: config.labs, log });
+  const manager = new LabManager({ provider, definitions, limits: config.labs, pool: poolSizes(config.pool), log });
   await manager.start();
   await hangUpStrayTerminals(provider, log);
   return {
@@ -49,7 +49,7 @@ export async function startLabs(log: (m: string) => void = (m) => console.error(
     manager,
     provider,
     async close() {
-      manager.stop();
+      await manager.stop();
       await provider.close();
     },
   };
@@ -67,6 +67,18 @@ async function hangUpStrayTerminals(provider: SandboxProvider, log: (m: string) 
     (err: unknown) => log(`stray terminal shells not hung up: ${(err as Error).message}`),
   );
   await Promise.race([sweep, new Promise((r) => setTimeout(r, 5000).unref())]);
+}
+
+/** ATELIER_LAB_POOL with "*" expanded to every definition; an unknown lab id stops the server. */
+export function poolSizes(configured: Record<string, number>): Record<string, number> {
+  const ids = loadLabs().map((l) => l.id);
+  const sizes: Record<string, number> = {};
+  for (const [id, n] of Object.entries(configured)) {
+    if (id === '*') for (const each of ids) sizes[each] ??= n;
+    else if (ids.includes(id)) sizes[id] = n;
+    else throw new Error(`ATELIER_LAB_POOL: no lab definition "${id}" (known: ${ids.join(', ')})`);
+  }
+  return sizes;
 }
 
 export function labAccess(manager: LabManager): LabAccess {

@@ -27,6 +27,23 @@ const sizedPaths = (fallback: string) =>
       return out;
     });
 
+/** "nginx-remote:2,apache-remote:1" → { 'nginx-remote': 2, 'apache-remote': 1 }; "*" stands for every definition */
+const poolSizes = z
+  .string()
+  .default('')
+  .transform((text, ctx) => {
+    const out: Record<string, number> = {};
+    for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const m = /^(\*|[a-z][a-z0-9-]{0,30}):(\d{1,3})$/.exec(item);
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not lab-id:count (or *:count)` });
+        return z.NEVER;
+      }
+      out[m[1]!] = Number(m[2]);
+    }
+    return out;
+  });
+
 const cidr = z
   .string()
   .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, 'an IPv4 network like 10.213.0.0/16')
@@ -102,6 +119,11 @@ const EnvSchema = z.object({
   /** a lab is removed this long after its creation, whatever happens */
   ATELIER_LAB_MAX_LIFETIME_MINUTES: z.coerce.number().min(0.01).max(100000).default(120),
   ATELIER_REAPER_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86400).default(60),
+  /**
+   * warm pool: labs prepared ahead per definition ("nginx-remote:2,apache-remote:1", "*:1" for every
+   * definition), refilled in the background; they count in ATELIER_MAX_LABS. None by default.
+   */
+  ATELIER_LAB_POOL: poolSizes,
 });
 
 export interface Config {
@@ -130,6 +152,8 @@ export interface Config {
   firewall: 'auto' | 'required' | 'off';
   timeouts: { engineMs: number; createMs: number; execMs: number };
   labs: { maxLabs: number; idleMs: number; maxLifetimeMs: number; reapIntervalMs: number; orphanGraceMs: number };
+  /** definition id (or "*") → labs kept ready */
+  pool: Record<string, number>;
 }
 
 export class ConfigError extends Error {
@@ -185,5 +209,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // A lab still partial after the longest possible creation was abandoned.
       orphanGraceMs: e.ATELIER_LAB_CREATE_TIMEOUT_MS + 60_000,
     },
+    pool: e.ATELIER_LAB_POOL,
   };
 }

@@ -3,6 +3,7 @@
 // a restart would lose: labs are always listed from the engine (see activity.ts for the one exception).
 import type { Lab } from '../../sandbox/labs/schema.ts';
 import {
+  LabClaimedError,
   LabNotFoundError,
   newLabId,
   type ExecOptions,
@@ -17,6 +18,7 @@ import {
 } from '../sandbox/provider.ts';
 import { ActivityTracker } from './activity.ts';
 import { NoRoomError, UnknownLabKindError } from './errors.ts';
+import { WarmPool } from './pool.ts';
 import { labsToReap, type ReapDecision } from './reaper.ts';
 
 export interface LabLimits {
@@ -36,6 +38,8 @@ export interface LabManagerOptions {
   provider: SandboxProvider;
   definitions: (id: string) => Lab | undefined;
   limits: LabLimits;
+  /** warm pool: definition id → labs kept ready (none by default) */
+  pool?: Record<string, number>;
   now?: () => number;
   log?: (message: string) => void;
 }
@@ -53,6 +57,7 @@ export class LabManager {
   readonly #busy = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #reaping: Promise<ReapDecision[]> | undefined;
+  readonly #pool: WarmPool;
 
   constructor(options: LabManagerOptions) {
     this.#provider = options.provider;
@@ -61,9 +66,10 @@ export class LabManager {
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? ((m) => console.error(`[labs] ${m}`));
     this.#activity = new ActivityTracker(this.#now);
+    this.#pool = new WarmPool({ sizes: options.pool ?? {}, create: (id) => this.#createPooled(id), log: this.#log });
   }
 
-  /** Reaps once (what a previous run left), then periodically. */
+  /** Reaps once (what a previous run left), fills the warm pool, then reaps periodically. */
   async start(): Promise<ReapDecision[]> {
     const first = await this.reap();
     if (this.#limits.reapIntervalMs > 0 && !this.#timer) {
@@ -73,9 +79,16 @@ export class LabManager {
     return first;
   }
 
-  stop(): void {
+  /** Stops reaping and filling the pool; resolves once pool creations under way have settled. */
+  async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#pool.stop();
+  }
+
+  /** Ready labs in the warm pool, per definition. */
+  poolCounts(): Record<string, number> {
+    return this.#pool.counts();
   }
 
   #definition(definitionId: string): Lab {
@@ -127,7 +140,48 @@ export class LabManager {
       return keep;
     }
     if (keep) return this.#busyWith(keep.labId, () => this.#provider.resetLab(keep.labId));
-    return this.#create(owner, definition);
+    return (await this.#claim(owner, definition)) ?? this.#create(owner, definition);
+  }
+
+  /** A lab of the warm pool for this learner, or undefined when none is ready. */
+  async #claim(owner: string, definition: Lab): Promise<LabInfo | undefined> {
+    if (!this.#pool.enabled) return undefined;
+    try {
+      for (let labId = this.#pool.take(definition.id); labId; labId = this.#pool.take(definition.id)) {
+        try {
+          const lab = await this.#busyWith(labId, () => this.#provider.claimLab(labId!, owner, new Date(this.#now() + this.#limits.maxLifetimeMs)));
+          this.#activity.touch(lab.labId);
+          return lab;
+        } catch (err) {
+          // Gone or taken meanwhile (reaped, another backend): try the next one.
+          if (!(err instanceof LabNotFoundError || err instanceof LabClaimedError)) throw err;
+        }
+      }
+      return undefined;
+    } finally {
+      this.#pool.refill();
+    }
+  }
+
+  /** One lab for the pool (no owner), or null when it would take the last places. */
+  async #createPooled(definitionId: string): Promise<string | null> {
+    const definition = this.#definition(definitionId);
+    const labId = newLabId();
+    this.#busy.add(labId);
+    try {
+      if (!(await this.#hasRoom(labId))) return null;
+      await this.#provider.createLab({
+        labId,
+        owner: '',
+        pooled: true,
+        definition,
+        expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs),
+      });
+      this.#activity.seen(labId);
+      return labId;
+    } finally {
+      this.#busy.delete(labId);
+    }
   }
 
   async #create(owner: string, definition: Lab): Promise<LabInfo> {
@@ -137,6 +191,9 @@ export class LabManager {
     try {
       if (!(await this.#hasRoom(labId))) {
         await this.reap();
+        // A learner goes before labs prepared ahead for others: give up a pool lab of another kind.
+        const spare = (await this.#hasRoom(labId)) ? undefined : this.#pool.takeOther(definition.id);
+        if (spare) await this.#remove(spare, 'room for a learner');
         if (!(await this.#hasRoom(labId))) throw new NoRoomError(this.#limits.maxLabs);
       }
       const lab = await this.#provider.createLab({
@@ -224,6 +281,7 @@ export class LabManager {
   }
 
   async #reap(): Promise<ReapDecision[]> {
+    const listedAt = this.#pool.now();
     const labs = await this.#provider.listLabs();
     this.#activity.retain(new Set(labs.map((l) => l.labId)));
     const decisions = labsToReap({
@@ -237,13 +295,24 @@ export class LabManager {
       if (this.#busy.has(d.labId)) continue; // became busy meanwhile
       await this.#remove(d.labId, d.reason).catch((err) => this.#log(`could not remove lab ${d.labId}: ${(err as Error).message}`));
     }
+    if (this.#pool.enabled || labs.some((l) => l.pooled)) {
+      const gone = new Set(decisions.map((d) => d.labId));
+      const waiting = labs.filter((l) => l.pooled && l.state === 'ready' && !gone.has(l.labId) && !this.#busy.has(l.labId));
+      // Pool labs of a definition no longer pooled (or beyond its size) are not kept.
+      for (const labId of this.#pool.sync(waiting, listedAt)) {
+        await this.#remove(labId, 'not needed in the pool').catch((err) => this.#log(`could not remove lab ${labId}: ${(err as Error).message}`));
+      }
+      this.#pool.refill();
+    }
     return decisions;
   }
 
   async #remove(labId: string, reason: string): Promise<void> {
+    this.#pool.forget(labId);
     await this.#busyWith(labId, () => this.#provider.destroyLab(labId));
     this.#activity.forget(labId);
     this.#log(`removed lab ${labId} (${reason})`);
+    this.#pool.refill(); // a pool lab gone, or a place free again
   }
 
   async #busyWith<T>(labId: string, work: () => Promise<T>): Promise<T> {

@@ -31,6 +31,8 @@ export function labsToReap(input: ReapInput): ReapDecision[] {
       out.push({ labId: lab.labId, reason: 'expired' });
       continue;
     }
+    // A lab waiting in the warm pool has no learner yet: neither idle nor anyone's duplicate.
+    if (lab.pooled) continue;
     if (input.idle(lab.labId)) {
       out.push({ labId: lab.labId, reason: 'idle' });
       continue;

@@ -1,0 +1,186 @@
+// The warm pool against real labs: labs prepared ahead without an owner, claimed by a learner (the claim
+// recorded in the engine, so a restarted backend knows whose lab it is), refilled in the background,
+// counted in the global cap (and given up for a learner of another kind), and reaped like other labs:
+// when expired, never as idle nor as duplicates.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { parseLab, type Lab } from '../../sandbox/labs/schema.ts';
+import { loadConfig } from '../../server/config.ts';
+import { NoRoomError } from '../../server/labs/errors.ts';
+import { LabManager, type LabLimits } from '../../server/labs/manager.ts';
+import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
+import { LabClaimedError, newLabId } from '../../server/sandbox/provider.ts';
+
+const kind = (id: string): Lab =>
+  parseLab(`test:${id}`, { id, title: id, chapter: 'test', hosts: [{ name: 'box', boot: ['echo start > /root/state'] }], preview: { host: 'box', port: 80 } });
+
+const ONE = kind('test-pool-one');
+const TWO = kind('test-pool-two');
+const defs = new Map([ONE, TWO].map((d) => [d.id, d]));
+const definitions = (id: string) => defs.get(id);
+// A scope of its own: the reapers here (with a clock moved forward) see only this file's labs.
+const run = newLabId().slice(0, 8);
+const config = loadConfig({ ...process.env, ATELIER_TEST: '1', ATELIER_LAB_SCOPE: `pool-test-${run}` });
+const learner = (name: string) => `${name}-${run}`;
+
+let clock = Date.now();
+const now = () => clock;
+const providers: DockerProvider[] = [];
+const managers: LabManager[] = [];
+
+function manager(pool: Record<string, number>, limits: Partial<LabLimits> = {}): LabManager {
+  const provider = new DockerProvider({ config, definitions, log: () => {} });
+  providers.push(provider);
+  const m = new LabManager({
+    provider,
+    definitions,
+    limits: { maxLabs: 1000, idleMs: 30 * 60_000, maxLifetimeMs: 2 * 3_600_000, reapIntervalMs: 0, orphanGraceMs: 120_000, ...limits },
+    pool,
+    now,
+    log: () => {},
+  });
+  managers.push(m);
+  return m;
+}
+
+const engine = () => providers[0]!;
+const pooledLabs = async (definitionId?: string) => (await engine().listLabs(definitionId ? { definitionId } : {})).filter((l) => l.pooled);
+
+/** Waits until the pool holds `n` ready labs of that kind (it fills in the background). */
+async function poolHolds(m: LabManager, definitionId: string, n: number): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while ((m.poolCounts()[definitionId] ?? 0) !== n) {
+    if (Date.now() > deadline) throw new Error(`pool of ${definitionId} holds ${m.poolCounts()[definitionId]} labs, not ${n}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function removeAll(): Promise<void> {
+  for (const m of managers) await m.stop();
+  for (const lab of await engine().listLabs()) await engine().destroyLab(lab.labId).catch(() => {});
+}
+
+before(async () => {
+  manager({});
+  await engine().init();
+});
+
+after(async () => {
+  await removeAll();
+  for (const p of providers) await p.close();
+});
+
+describe('a warm pool', () => {
+  let m: LabManager;
+  before(async () => {
+    m = manager({ 'test-pool-one': 2 });
+    await m.start();
+    await poolHolds(m, 'test-pool-one', 2);
+  });
+
+  test('fills to its size in the background with ready labs that belong to nobody', async () => {
+    const waiting = await pooledLabs('test-pool-one');
+    assert.equal(waiting.length, 2);
+    for (const lab of waiting) {
+      assert.equal(lab.owner, '');
+      assert.equal(lab.state, 'ready');
+      assert.equal((await m.exec(lab.labId, 'box', 'cat /root/state')).stdout, 'start\n', 'booted like any lab');
+    }
+    assert.equal(m.poolCounts()['test-pool-two'], undefined, 'a kind without a pool size gets no pool');
+    assert.deepEqual(await m.list(learner('ann')), []);
+  });
+
+  test('a learner gets a pool lab, theirs from now on, and the pool fills up again', async () => {
+    const waiting = new Set((await pooledLabs('test-pool-one')).map((l) => l.labId));
+    clock += 60_000;
+    const lab = await m.ensure(learner('ann'), 'test-pool-one');
+    assert.ok(waiting.has(lab.labId), 'the lab came from the pool');
+    assert.equal(lab.owner, learner('ann'));
+    assert.equal(lab.pooled, false);
+    assert.equal(lab.createdAt.getTime() >= Date.now() - 60_000, true);
+    assert.equal(lab.expiresAt.getTime(), clock + 2 * 3_600_000, 'a whole lifetime from the claim');
+    assert.equal((await m.find(learner('ann'), 'test-pool-one'))?.labId, lab.labId);
+    assert.equal((await m.ensure(learner('ann'), 'test-pool-one')).labId, lab.labId, 'the same lab next time');
+    assert.equal(await m.get(lab.labId, learner('bob')), undefined, "not bob's");
+    assert.equal((await engine().getLab(lab.labId))?.owner, learner('ann'), 'the engine records the claim');
+    await poolHolds(m, 'test-pool-one', 2);
+    assert.equal((await pooledLabs('test-pool-one')).length, 2);
+    assert.ok(!(await pooledLabs('test-pool-one')).some((l) => l.labId === lab.labId));
+  });
+
+  test('a pool lab cannot be claimed twice', async () => {
+    const [lab] = await pooledLabs('test-pool-one');
+    const provider = providers.at(-1)!;
+    const claimed = await provider.claimLab(lab!.labId, learner('carl'), new Date(clock + 60_000));
+    assert.equal(claimed.owner, learner('carl'));
+    await assert.rejects(provider.claimLab(lab!.labId, learner('dora'), new Date(clock + 60_000)), LabClaimedError);
+    assert.equal((await engine().getLab(lab!.labId))?.owner, learner('carl'));
+    await m.destroy(learner('carl'), 'test-pool-one');
+  });
+
+  test('a reset keeps the learner of a claimed lab', async () => {
+    const lab = await m.ensure(learner('ann'), 'test-pool-one');
+    await m.exec(lab.labId, 'box', 'echo changed > /root/state');
+    const reset = await m.reset(learner('ann'), 'test-pool-one');
+    assert.equal(reset.labId, lab.labId);
+    assert.equal(reset.owner, learner('ann'));
+    assert.equal((await m.exec(lab.labId, 'box', 'cat /root/state')).stdout, 'start\n');
+    assert.equal((await m.find(learner('ann'), 'test-pool-one'))?.labId, lab.labId);
+  });
+
+  test('a restarted backend knows whose labs they are, and keeps the pool it finds', async () => {
+    await poolHolds(m, 'test-pool-one', 2);
+    await m.stop();
+    const waiting = (await pooledLabs('test-pool-one')).map((l) => l.labId).sort();
+    const ann = await m.find(learner('ann'), 'test-pool-one');
+    const restarted = manager({ 'test-pool-one': 2 });
+    await restarted.start();
+    assert.equal((await restarted.find(learner('ann'), 'test-pool-one'))?.labId, ann?.labId);
+    assert.deepEqual(restarted.poolCounts(), { 'test-pool-one': 2 });
+    assert.deepEqual((await pooledLabs('test-pool-one')).map((l) => l.labId).sort(), waiting, 'no new pool labs');
+    m = restarted;
+  });
+
+  test('pool labs are never idle nor duplicates, but are reaped when expired, and replaced', async () => {
+    const waiting = (await pooledLabs('test-pool-one')).map((l) => l.labId);
+    clock += 31 * 60_000; // past the idle timeout
+    const idle = await m.reap();
+    assert.ok(!idle.some((d) => waiting.includes(d.labId)), JSON.stringify(idle));
+    clock += 2 * 3_600_000; // past their lifetime (and ann's)
+    const expired = await m.reap();
+    for (const id of waiting) assert.ok(expired.some((d) => d.labId === id && d.reason === 'expired'), `${id} expired`);
+    await poolHolds(m, 'test-pool-one', 2);
+    const fresh = (await pooledLabs('test-pool-one')).map((l) => l.labId);
+    assert.equal(fresh.length, 2);
+    assert.ok(fresh.every((id) => !waiting.includes(id)));
+  });
+
+  test('a kind no longer pooled: its pool labs are removed', async () => {
+    await m.stop();
+    const unpooled = manager({});
+    await unpooled.start();
+    assert.deepEqual(await pooledLabs('test-pool-one'), []);
+    m = unpooled;
+  });
+});
+
+describe('a pool and the global cap', () => {
+  test('pool labs count; at the cap a learner of another kind takes the place of a pool lab', async () => {
+    await removeAll();
+    const capped = manager({ 'test-pool-one': 2 }, { maxLabs: 3 });
+    await capped.start();
+    await poolHolds(capped, 'test-pool-one', 2);
+    const two = await capped.ensure(learner('eve'), 'test-pool-two'); // the third place
+    assert.equal(two.state, 'ready');
+    // The pool cannot refill over the cap. A second learner of kind two: a pool lab gives way.
+    const other = await capped.ensure(learner('fred'), 'test-pool-two');
+    assert.equal(other.state, 'ready');
+    assert.equal((await engine().listLabs()).length, 3);
+    assert.equal((await pooledLabs()).length, 1);
+    // A learner of kind one gets the last pool lab; then nothing is left to give.
+    const one = await capped.ensure(learner('gail'), 'test-pool-one');
+    assert.equal(one.owner, learner('gail'));
+    await assert.rejects(capped.ensure(learner('hank'), 'test-pool-two'), NoRoomError);
+    await capped.stop();
+  });
+});
