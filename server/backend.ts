@@ -3,6 +3,7 @@
 // so both give the student one address for the site, the API and the terminals.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { clientAddress } from './http/address.ts';
 import { labApi } from './http/api.ts';
 import { anonymousCookieIdentity } from './http/identity.ts';
 import { RateLimiter } from './http/rate-limit.ts';
@@ -21,6 +22,13 @@ export interface Backend {
   close(): Promise<void>;
 }
 
+/** A limiter per address, or none when the setting is 0. */
+function perAddress(perMinute: number, header: string | null): ((req: IncomingMessage) => boolean) | undefined {
+  if (perMinute <= 0) return undefined;
+  const limiter = new RateLimiter(perMinute, perMinute);
+  return (req) => limiter.take(clientAddress(req, header));
+}
+
 export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg: string) => void = console.error): Backend {
   const identity = anonymousCookieIdentity({ secret: settings.secret, secure: settings.secureCookie, maxAgeSeconds: 30 * 24 * 3600 });
   const gateway = new TerminalGateway({
@@ -29,6 +37,7 @@ export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg:
     allowedOrigins: settings.siteOrigins,
     connectionsPerLearner: settings.connectionsPerLearner,
     connectLimiter: new RateLimiter(settings.connectsPerMinute, settings.connectsPerMinute),
+    addressAllowed: perAddress(settings.connectsPerMinutePerAddress, settings.addressHeader),
     graceMs: settings.graceMs,
     log,
   });
@@ -38,6 +47,7 @@ export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg:
     identity,
     allowedOrigins: settings.siteOrigins,
     createLimiter: new RateLimiter(settings.labCreatesPerMinute, settings.labCreatesPerMinute),
+    addressAllowed: perAddress(settings.labCreatesPerMinutePerAddress, settings.addressHeader),
     previewOrigin: (req) => settings.previewOrigin ?? `http://${hostName(req)}:${settings.previewPort}`,
     previewStatuses,
     log,

@@ -12,6 +12,8 @@ export interface ApiOptions {
   identity: Identity;
   allowedOrigins: ReadonlySet<string>;
   createLimiter: RateLimiter;
+  /** per-address limit of lab creations and resets (absent: none) */
+  addressAllowed?: (req: IncomingMessage) => boolean;
   /** origin of the preview for this request, e.g. http://localhost:4322 */
   previewOrigin: (req: IncomingMessage) => string;
   previewStatuses: PreviewStatuses;
@@ -55,6 +57,9 @@ export function labApi(opts: ApiOptions) {
       if (!originAllowed(req, opts.allowedOrigins)) return json(res, 403, { error: 'origin', message: 'origine refusée' }), true;
       if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
         return json(res, 415, { error: 'content-type', message: 'Content-Type: application/json attendu' }), true;
+      }
+      if (opts.addressAllowed && !opts.addressAllowed(req)) {
+        return json(res, 429, { error: 'rate-limited', message: 'trop de demandes depuis votre réseau : attendez une minute' }), true;
       }
       const learner = opts.identity.ensure(req, res);
       if (!opts.createLimiter.take(learner)) {

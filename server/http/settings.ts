@@ -24,6 +24,14 @@ const Env = z.object({
   ATELIER_CONNECTIONS_PER_LEARNER: int(16),
   ATELIER_CONNECTS_PER_MINUTE: int(60),
   ATELIER_LAB_CREATES_PER_MINUTE: int(10),
+  /**
+   * Per network address (a new learner is just a dropped cookie): lab creations and terminal connections
+   * per minute, 0 = no limit. Sized for a class behind one NAT address.
+   */
+  ATELIER_LAB_CREATES_PER_MINUTE_PER_ADDRESS: int(60),
+  ATELIER_CONNECTS_PER_MINUTE_PER_ADDRESS: int(600),
+  /** header holding the client's address, set by a reverse proxy in front (e.g. x-real-ip); default: the socket's address */
+  ATELIER_ADDRESS_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name like x-real-ip').optional(),
 });
 
 export interface WebSettings {
@@ -38,6 +46,9 @@ export interface WebSettings {
   connectionsPerLearner: number;
   connectsPerMinute: number;
   labCreatesPerMinute: number;
+  labCreatesPerMinutePerAddress: number;
+  connectsPerMinutePerAddress: number;
+  addressHeader: string | null;
 }
 
 /** With PORT=0 (tests), the default origins and the preview port are known only once listening. */
@@ -72,6 +83,9 @@ export function webSettings(env: NodeJS.ProcessEnv = process.env, root = process
     connectionsPerLearner: e.ATELIER_CONNECTIONS_PER_LEARNER,
     connectsPerMinute: e.ATELIER_CONNECTS_PER_MINUTE,
     labCreatesPerMinute: e.ATELIER_LAB_CREATES_PER_MINUTE,
+    labCreatesPerMinutePerAddress: e.ATELIER_LAB_CREATES_PER_MINUTE_PER_ADDRESS,
+    connectsPerMinutePerAddress: e.ATELIER_CONNECTS_PER_MINUTE_PER_ADDRESS,
+    addressHeader: e.ATELIER_ADDRESS_HEADER ?? null,
   };
 }
 

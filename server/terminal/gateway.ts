@@ -27,6 +27,8 @@ export interface GatewayOptions {
   allowedOrigins: ReadonlySet<string>;
   connectionsPerLearner: number;
   connectLimiter: RateLimiter;
+  /** per-address limit of connections (absent: none) */
+  addressAllowed?: (req: IncomingMessage) => boolean;
   graceMs: number;
   helloTimeoutMs?: number;
   log?: (msg: string) => void;
@@ -69,6 +71,7 @@ export class TerminalGateway {
     if (!originAllowed(req, this.#opts.allowedOrigins)) return refuse(403, 'Forbidden'), true;
     const learner = this.#opts.identity.identify(req);
     if (!learner) return refuse(401, 'Unauthorized'), true;
+    if (this.#opts.addressAllowed && !this.#opts.addressAllowed(req)) return refuse(429, 'Too Many Requests'), true;
     if (!this.#opts.connectLimiter.take(learner) || (this.#perLearner.get(learner) ?? 0) >= this.#opts.connectionsPerLearner) {
       return refuse(429, 'Too Many Requests'), true;
     }
