@@ -1,0 +1,102 @@
+// The real production server (node server/main.ts) as a child process the security tests can watch and
+// hurt: its PID (never restarted), its memory (RSS from /proc), SIGKILL, and a restart with the same
+// environment. Labs are test-labelled and scoped, so each test file sees and cleans only its own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+export interface Backend {
+  url: string;
+  previewUrl: string;
+  port: number;
+  previewPort: number;
+  pid: number;
+  /** the environment it was started with (start it again with the same to find its labs) */
+  env: Record<string, string>;
+  /** everything it printed so far */
+  output(): string;
+  /** resident memory now, in bytes (0 once it is gone) */
+  rssBytes(): number;
+  /** still running? */
+  alive(): boolean;
+  kill(signal: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Environment of a backend for one test file: its own lab scope, a known secret, test labels. */
+export function securityEnv(name: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ATELIER_TEST: '1',
+    ATELIER_LAB_SCOPE: `sec-${name}-${process.pid}`,
+    ATELIER_SECRET: randomBytes(32).toString('hex'),
+    // The reaper must not remove labs while a test looks at them; tests call the API instead.
+    ATELIER_REAPER_INTERVAL_SECONDS: '3600',
+    ...extra,
+  };
+}
+
+export async function startBackend(env: Record<string, string>): Promise<Backend> {
+  const fullEnv = { PORT: '0', ATELIER_PREVIEW_PORT: '0', HOST: '127.0.0.1', ...env };
+  const child: ChildProcess = spawn(process.execPath, ['server/main.ts'], {
+    cwd: root,
+    env: { ...process.env, ...fullEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  child.stderr!.on('data', (d: Buffer) => (out += d));
+  let exited = child.exitCode !== null;
+  const exit = new Promise<void>((ok) => child.once('exit', () => ((exited = true), ok())));
+  const url = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start in 60 s:\n${out}`)), 60_000);
+    const check = () => {
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        ok(m[1]);
+      }
+    };
+    child.stdout!.on('data', check);
+    void exit.then(() => {
+      clearTimeout(timer);
+      fail(new Error(`server exited with ${child.exitCode}:\n${out}`));
+    });
+  });
+  // A server on every address (HOST=0.0.0.0) is reached at 127.0.0.1, one of the site's default origins.
+  const local = (u: string) => u.replace('//0.0.0.0:', '//127.0.0.1:');
+  const previewUrl = local(/preview on (http:\/\/[^\s]+)/.exec(out)?.[1] ?? '');
+  const pid = child.pid!;
+  return {
+    url: local(url),
+    previewUrl,
+    port: Number(new URL(local(url)).port),
+    previewPort: Number(new URL(previewUrl).port),
+    pid,
+    env,
+    output: () => out,
+    rssBytes() {
+      try {
+        const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        return Number(kb ?? 0) * 1024;
+      } catch {
+        return 0;
+      }
+    },
+    alive: () => !exited,
+    async kill(signal) {
+      if (exited) return;
+      child.kill(signal);
+      await exit;
+    },
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
