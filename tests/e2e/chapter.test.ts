@@ -49,7 +49,12 @@ async function open(path: string, options: { width?: number; colorScheme?: 'ligh
   });
   page.on('pageerror', (e) => watched.problems.push(`page error: ${e.message}`));
   page.on('request', (r) => watched.requests.push(r.url()));
-  page.on('requestfailed', (r) => watched.problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  page.on('requestfailed', (r) => {
+    // ERR_ABORTED is the browser cancelling a request itself (a click that leaves the page while a lab
+    // panel coming into view still loads): not a failure of the site. Error statuses are caught below.
+    if (r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    watched.problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
+  });
   page.on('response', (r) => {
     if (r.status() >= 400) watched.problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });

@@ -101,6 +101,8 @@ describe('astro build with a broken chapter', () => {
     mkdirSync(join(copy, 'content'), { recursive: true });
     cpSync(join(root, 'site'), join(copy, 'site'), { recursive: true });
     cpSync(join(root, 'astro.config.mjs'), join(copy, 'astro.config.mjs'));
+    // What the config and the lab panel import at build time.
+    for (const dir of ['server', 'sandbox', 'protocol']) cpSync(join(root, dir), join(copy, dir), { recursive: true });
     writeFileSync(join(copy, 'content', '09-broken.mdx'), '---\ntitle: Cassé\nchapter: neuf\nsummary: x\n---\n\n## Texte\n');
     try {
       const run = spawnSync(process.execPath, [join(root, 'node_modules', 'astro', 'bin', 'astro.mjs'), 'build', '--root', copy], {
