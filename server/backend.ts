@@ -39,6 +39,7 @@ export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg:
     connectLimiter: new RateLimiter(settings.connectsPerMinute, settings.connectsPerMinute),
     addressAllowed: perAddress(settings.connectsPerMinutePerAddress, settings.addressHeader),
     graceMs: settings.graceMs,
+    outputBytesPerSecond: settings.terminalOutputBytesPerSecond,
     log,
   });
   const previewStatuses = new PreviewStatuses();

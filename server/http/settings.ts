@@ -22,6 +22,8 @@ const Env = z.object({
   /** how long a shell waits for its learner to come back after a disconnect */
   ATELIER_GRACE_SECONDS: int(120),
   ATELIER_CONNECTIONS_PER_LEARNER: int(16),
+  /** a terminal's output rate (KiB/s) past a 256 KiB burst, 0 = none: a flood costs CPU outside the lab's limits */
+  ATELIER_TERMINAL_OUTPUT_KIB_PER_SECOND: int(1024),
   ATELIER_CONNECTS_PER_MINUTE: int(60),
   ATELIER_LAB_CREATES_PER_MINUTE: int(10),
   /**
@@ -44,6 +46,7 @@ export interface WebSettings {
   secureCookie: boolean;
   graceMs: number;
   connectionsPerLearner: number;
+  terminalOutputBytesPerSecond: number;
   connectsPerMinute: number;
   labCreatesPerMinute: number;
   labCreatesPerMinutePerAddress: number;
@@ -81,6 +84,7 @@ export function webSettings(env: NodeJS.ProcessEnv = process.env, root = process
     secureCookie: e.ATELIER_SECURE_COOKIE === '1',
     graceMs: e.ATELIER_GRACE_SECONDS * 1000,
     connectionsPerLearner: e.ATELIER_CONNECTIONS_PER_LEARNER,
+    terminalOutputBytesPerSecond: e.ATELIER_TERMINAL_OUTPUT_KIB_PER_SECOND * 1024,
     connectsPerMinute: e.ATELIER_CONNECTS_PER_MINUTE,
     labCreatesPerMinute: e.ATELIER_LAB_CREATES_PER_MINUTE,
     labCreatesPerMinutePerAddress: e.ATELIER_LAB_CREATES_PER_MINUTE_PER_ADDRESS,

@@ -30,6 +30,8 @@ export interface GatewayOptions {
   /** per-address limit of connections (absent: none) */
   addressAllowed?: (req: IncomingMessage) => boolean;
   graceMs: number;
+  /** a terminal's output rate past its burst (0: none), see ShellSession */
+  outputBytesPerSecond?: number;
   helloTimeoutMs?: number;
   log?: (msg: string) => void;
 }
@@ -226,6 +228,7 @@ export class TerminalGateway {
       .then((shell) => {
         const session = new ShellSession(shell, {
           graceMs: this.#opts.graceMs,
+          outputBytesPerSecond: this.#opts.outputBytesPerSecond ?? 0,
           onClose: () => {
             if (this.#sessions.get(key) === session) this.#sessions.delete(key);
           },

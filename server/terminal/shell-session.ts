@@ -14,6 +14,8 @@ export interface ShellClient {
 const REPLAY_BYTES = 64 * 1024;
 /** Output is coalesced within one turn of the event loop, up to this size per frame. */
 const FRAME_BYTES = 16 * 1024;
+/** Output a shell may send at once before its rate applies (a `cat` of a config file never waits). */
+const OUTPUT_BURST_BYTES = 256 * 1024;
 
 export class ShellSession {
   readonly shell: Shell;
@@ -28,12 +30,21 @@ export class ShellSession {
   #replayBytes = 0;
   #graceTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  /** output budget in bytes (token bucket), below zero: throttled until it refills */
+  #budget = OUTPUT_BURST_BYTES;
+  #budgetAt = Date.now();
+  #throttle: NodeJS.Timeout | null = null;
   /** peak of bytes sent but not yet acknowledged, for benchmarks */
   peakQueued = 0;
 
-  readonly #options: { graceMs: number; onClose: () => void };
+  readonly #options: { graceMs: number; onClose: () => void; outputBytesPerSecond?: number };
 
-  constructor(shell: Shell, options: { graceMs: number; onClose: () => void }) {
+  /**
+   * outputBytesPerSecond: a shell's output rate once its burst is spent (0 or absent: none). Relaying a
+   * flood costs the engine and this process CPU that no container limit accounts for; past the rate the
+   * output is paused like for a slow client, so the program in the lab blocks instead.
+   */
+  constructor(shell: Shell, options: { graceMs: number; onClose: () => void; outputBytesPerSecond?: number }) {
     this.shell = shell;
     this.#options = options;
     shell.output.on('data', (chunk: Buffer) => this.#onOutput(chunk));
@@ -87,6 +98,7 @@ export class ShellSession {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
+    if (this.#throttle) clearTimeout(this.#throttle);
     this.#client?.end('exited');
     this.#client = null;
     void this.shell.close().catch(() => {});
@@ -112,17 +124,36 @@ export class ShellSession {
     this.#pendingBytes = 0;
     const client = this.#client;
     if (!client) return; // kept in the replay buffer only
+    this.#spend(data.length);
     this.#unacked += data.length;
     const buffered = client.send(data);
     this.peakQueued = Math.max(this.peakQueued, this.#unacked, buffered);
     this.#updateFlow(buffered);
   }
 
-  /** Stops reading from the shell while the client is behind, or gone. */
+  #spend(bytes: number): void {
+    const rate = this.#options.outputBytesPerSecond ?? 0;
+    if (rate <= 0) return;
+    const now = Date.now();
+    this.#budget = Math.min(OUTPUT_BURST_BYTES, this.#budget + ((now - this.#budgetAt) * rate) / 1000) - bytes;
+    this.#budgetAt = now;
+    if (this.#budget < 0 && !this.#throttle) {
+      // Back once the budget is positive again.
+      this.#throttle = setTimeout(() => {
+        this.#throttle = null;
+        this.#spend(0);
+        this.#updateFlow();
+      }, Math.ceil((-this.#budget * 1000) / rate) + 1);
+      this.#throttle.unref();
+    }
+  }
+
+  /** Stops reading from the shell while the client is behind, or gone, or the output is over its rate. */
   #updateFlow(buffered = 0): void {
     const behind = Math.max(this.#unacked, buffered);
-    const shouldPause = this.#client === null || this.#held || behind > HIGH_WATER_BYTES;
-    const shouldResume = this.#client !== null && !this.#held && behind < LOW_WATER_BYTES;
+    const throttled = this.#throttle !== null;
+    const shouldPause = this.#client === null || this.#held || behind > HIGH_WATER_BYTES || throttled;
+    const shouldResume = this.#client !== null && !this.#held && behind < LOW_WATER_BYTES && !throttled;
     if (shouldPause && !this.#paused) {
       this.#paused = true;
       this.shell.output.pause();
