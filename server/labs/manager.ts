@@ -21,6 +21,9 @@ import { NoRoomError, UnknownLabKindError } from './errors.ts';
 import { WarmPool } from './pool.ts';
 import { labsToReap, type ReapDecision } from './reaper.ts';
 
+/** After a claim, the pool refills this much later: the learner's terminals open first. */
+const REFILL_AFTER_CLAIM_MS = 3000;
+
 export interface LabLimits {
   /** global cap on labs */
   maxLabs: number;
@@ -32,6 +35,11 @@ export interface LabLimits {
   reapIntervalMs: number;
   /** a partial lab older than this is an orphan (default: 2 minutes) */
   orphanGraceMs?: number;
+}
+
+interface PreparedShell {
+  session: TerminalSession;
+  alive: boolean;
 }
 
 export interface LabManagerOptions {
@@ -58,6 +66,8 @@ export class LabManager {
   #timer: NodeJS.Timeout | undefined;
   #reaping: Promise<ReapDecision[]> | undefined;
   readonly #pool: WarmPool;
+  /** pool labs' shells, opened ahead (labId → host → shell): the learner's first hello takes one */
+  readonly #prepared = new Map<string, Map<string, PreparedShell>>();
 
   constructor(options: LabManagerOptions) {
     this.#provider = options.provider;
@@ -84,6 +94,7 @@ export class LabManager {
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#pool.stop();
+    await Promise.all([...this.#prepared.keys()].map((labId) => this.#dropShells(labId)));
   }
 
   /** Ready labs in the warm pool, per definition. */
@@ -139,7 +150,7 @@ export class LabManager {
       this.#activity.seen(keep.labId);
       return keep;
     }
-    if (keep) return this.#busyWith(keep.labId, () => this.#provider.resetLab(keep.labId));
+    if (keep) return this.#busyWith(keep.labId, () => this.#reset(keep.labId));
     return (await this.#claim(owner, definition)) ?? this.#create(owner, definition);
   }
 
@@ -159,7 +170,7 @@ export class LabManager {
       }
       return undefined;
     } finally {
-      this.#pool.refill();
+      this.#pool.refill(REFILL_AFTER_CLAIM_MS);
     }
   }
 
@@ -178,6 +189,7 @@ export class LabManager {
         expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs),
       });
       this.#activity.seen(labId);
+      await this.#openShells(labId, definition);
       return labId;
     } finally {
       this.#busy.delete(labId);
@@ -221,7 +233,12 @@ export class LabManager {
   async reset(owner: string, definitionId: string): Promise<LabInfo> {
     const lab = await this.find(owner, definitionId);
     if (!lab || lab.expiresAt.getTime() <= this.#now()) return this.ensure(owner, definitionId);
-    return this.#busyWith(lab.labId, () => this.#provider.resetLab(lab.labId));
+    return this.#busyWith(lab.labId, () => this.#reset(lab.labId));
+  }
+
+  async #reset(labId: string): Promise<LabInfo> {
+    this.#prepared.delete(labId); // their hosts are recreated: the shells end with them
+    return this.#provider.resetLab(labId);
   }
 
   async destroy(owner: string, definitionId: string): Promise<void> {
@@ -238,9 +255,46 @@ export class LabManager {
     return lab;
   }
 
+  /**
+   * A shell in every host of a pool lab, opened ahead: the engine takes a few hundred milliseconds to
+   * start an exec and bash to print its prompt, which the learner would otherwise wait for. A shell
+   * that cannot be opened is simply not prepared.
+   */
+  async #openShells(labId: string, definition: Lab): Promise<void> {
+    const shells = new Map<string, PreparedShell>();
+    await Promise.all(
+      definition.hosts.map(async (h) => {
+        const session = await this.#provider.openTerminal(labId, h.name, { cols: 80, rows: 24 }).catch(() => undefined);
+        if (!session) return;
+        const prepared = { session, alive: true };
+        const gone = () => (prepared.alive = false);
+        void session.exited.then(gone, gone);
+        shells.set(h.name, prepared);
+      }),
+    );
+    this.#prepared.set(labId, shells);
+  }
+
+  /** Hangs up the shells prepared for a lab that nobody took. */
+  async #dropShells(labId: string): Promise<void> {
+    const shells = this.#prepared.get(labId);
+    this.#prepared.delete(labId);
+    await Promise.all([...(shells?.values() ?? [])].map((p) => p.session.close().catch(() => {})));
+  }
+
   /** A shell in a host; while it is open the lab is never idle. */
   async openTerminal(labId: string, host: string, options: TerminalOptions): Promise<TerminalSession> {
-    const session = await this.#provider.openTerminal(labId, host, options);
+    const prepared = options.env ? undefined : this.#prepared.get(labId)?.get(host);
+    this.#prepared.get(labId)?.delete(host);
+    let session: TerminalSession | undefined;
+    if (prepared?.alive) {
+      // Its prompt waits in the stream; the learner's terminal size replaces the one it was opened with.
+      session = await prepared.session.resize(options.cols, options.rows).then(
+        () => prepared.session,
+        () => undefined,
+      );
+    }
+    session ??= await this.#provider.openTerminal(labId, host, options);
     this.#activity.terminalOpened(labId);
     let counted = true;
     const closed = () => {
@@ -299,8 +353,14 @@ export class LabManager {
       const gone = new Set(decisions.map((d) => d.labId));
       const waiting = labs.filter((l) => l.pooled && l.state === 'ready' && !gone.has(l.labId) && !this.#busy.has(l.labId));
       // Pool labs of a definition no longer pooled (or beyond its size) are not kept.
-      for (const labId of this.#pool.sync(waiting, listedAt)) {
+      const surplus = this.#pool.sync(waiting, listedAt);
+      for (const labId of surplus) {
         await this.#remove(labId, 'not needed in the pool').catch((err) => this.#log(`could not remove lab ${labId}: ${(err as Error).message}`));
+      }
+      // Pool labs found in the engine (a restart): their shells are opened ahead too.
+      for (const lab of waiting) {
+        const definition = this.#definitions(lab.definitionId);
+        if (definition && !surplus.includes(lab.labId) && !this.#prepared.has(lab.labId)) void this.#openShells(lab.labId, definition);
       }
       this.#pool.refill();
     }
@@ -309,6 +369,7 @@ export class LabManager {
 
   async #remove(labId: string, reason: string): Promise<void> {
     this.#pool.forget(labId);
+    this.#prepared.delete(labId); // the shells end with the hosts
     await this.#busyWith(labId, () => this.#provider.destroyLab(labId));
     this.#activity.forget(labId);
     this.#log(`removed lab ${labId} (${reason})`);

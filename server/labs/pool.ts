@@ -30,6 +30,7 @@ export class WarmPool {
   readonly #left = new Map<string, number>();
   #clock = 0;
   #stopped = false;
+  #delayed: NodeJS.Timeout | undefined;
 
   constructor(options: WarmPoolOptions) {
     this.#sizes = Object.fromEntries(Object.entries(options.sizes).filter(([, n]) => n > 0));
@@ -102,9 +103,22 @@ export class WarmPool {
     }
   }
 
-  /** Starts the background creations that bring every definition back to its size. */
-  refill(): void {
+  /**
+   * Starts the background creations that bring every definition back to its size, after `delayMs`
+   * (after a claim: the learner's own terminals open first, without a creation competing for the CPU
+   * and the engine).
+   */
+  refill(delayMs = 0): void {
     if (this.#stopped) return;
+    if (delayMs > 0) {
+      if (this.#delayed) return;
+      this.#delayed = setTimeout(() => {
+        this.#delayed = undefined;
+        this.refill();
+      }, delayMs);
+      this.#delayed.unref();
+      return;
+    }
     for (const id of Object.keys(this.#sizes)) {
       if (this.#filling.has(id) || this.#retry.has(id)) continue;
       const filling = this.#fill(id).finally(() => this.#filling.delete(id));
@@ -134,6 +148,7 @@ export class WarmPool {
   /** No more creations; resolves when the ones under way have settled. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearTimeout(this.#delayed);
     for (const t of this.#retry.values()) clearTimeout(t);
     this.#retry.clear();
     await Promise.allSettled([...this.#filling.values()]);

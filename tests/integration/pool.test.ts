@@ -108,6 +108,30 @@ describe('a warm pool', () => {
     assert.ok(!(await pooledLabs('test-pool-one')).some((l) => l.labId === lab.labId));
   });
 
+  test("a pool lab's shells are opened ahead: the learner's first terminal is one of them", async () => {
+    const lab = await m.ensure(learner('ivy'), 'test-pool-one');
+    // Terminal shells carry their session id in ATELIER_TERMINAL.
+    const listShells = async () =>
+      (await m.exec(lab.labId, 'box', "grep -zh '^ATELIER_TERMINAL=' /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sort -u")).stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.replace('ATELIER_TERMINAL=', ''));
+    const before = await listShells();
+    assert.equal(before.length, 1, `one shell waits in the host: ${before.join(', ')}`);
+    const first = await m.openTerminal(lab.labId, 'box', { cols: 100, rows: 30 });
+    assert.equal(first.id, before[0]);
+    const second = await m.openTerminal(lab.labId, 'box', { cols: 100, rows: 30 });
+    assert.ok(!before.includes(second.id), 'later terminals are new shells');
+    first.write('stty size\r');
+    let out = '';
+    first.output.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 10_000;
+    while (!/30 100/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, /30 100/, 'the prepared shell has the size of the learner\'s terminal');
+    await Promise.all([first.close(), second.close()]);
+    await m.destroy(learner('ivy'), 'test-pool-one');
+  });
+
   test('a pool lab cannot be claimed twice', async () => {
     const [lab] = await pooledLabs('test-pool-one');
     const provider = providers.at(-1)!;
