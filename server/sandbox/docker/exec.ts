@@ -29,8 +29,8 @@ export interface RunOptions {
   engineTimeoutMs: number;
   env?: Record<string, string>;
   workdir?: string;
-  /** bytes for the command's standard input (closed after them); none: no standard input */
-  input?: Buffer;
+  /** bytes for the command's standard input, in pieces (closed after them); none: no standard input */
+  input?: Buffer | Buffer[];
 }
 
 const envList = (env: Record<string, string> = {}) => Object.entries(env).map(([k, v]) => `${k}=${v}`);
@@ -58,7 +58,10 @@ export async function runCommand(docker: Docker, container: string, command: str
     exec.start({ hijack: true, stdin: options.input !== undefined, abortSignal: signal } as Docker.ExecStartOptions),
   )) as Duplex;
   // The engine closes the command's standard input when this side of the connection ends.
-  if (options.input !== undefined) stream.end(options.input);
+  if (options.input !== undefined) {
+    for (const piece of Array.isArray(options.input) ? options.input : [options.input]) stream.write(piece);
+    stream.end();
+  }
   const stdout = new Collector();
   const stderr = new Collector();
   docker.modem.demuxStream(stream, stdout, stderr);

@@ -34,7 +34,7 @@ import { hangUpStrayShells, openShell, runCommand } from './exec.ts';
 import { ensureHostFirewall, firewallInPlace } from './firewall.ts';
 import { hostContainerSpec, isStorageQuotaUnsupported } from './host-spec.ts';
 import { assembleLabs, bridgeName, claimName, containerName, LABEL, labelFilter, labLabels, mine, naming, networkName, type Naming } from './labels.ts';
-import { concatTars, coveringDir, snapshotImage, writableDirs, type DirSnapshot, type WritableDir } from './rootfs.ts';
+import { concatTars, coveringDir, joinTars, snapshotImage, writableDirs, type DirSnapshot, type WritableDir } from './rootfs.ts';
 import { prepareOutcome, prepareScript } from './prepare.ts';
 import { pickSubnet } from './subnets.ts';
 
@@ -334,13 +334,13 @@ export class DockerProvider implements SandboxProvider {
       parts.push(snap.rooted);
       owners.push(...snap.owners);
     }
-    let unpack: Buffer | undefined;
+    let unpack: Buffer[] | undefined;
     if (owners.length > 0 && !plan.host.capabilities.includes('CHOWN')) {
       await this.#fillByArchiveApi(container, plan);
       owners.length = 0;
     } else {
       if (plan.files.length > 0) parts.push(await tarOf(plan.files));
-      if (parts.length > 0) unpack = parts.reduce((all, part) => concatTars(all, part));
+      if (parts.length > 0) unpack = joinTars(parts);
     }
     if (!unpack && plan.host.boot.length === 0) return;
     const prepare = prepareScript({ unpack: unpack !== undefined, owners, boot: plan.host.boot, commandTimeoutMs: this.#t.execMs });

@@ -137,9 +137,20 @@ const END_OF_ARCHIVE = 1024;
 
 /** One archive with the entries of `first` then those of `second` (later entries replace earlier ones). */
 export function concatTars(first: Buffer, second: Buffer): Buffer {
-  const tail = first.subarray(first.length - END_OF_ARCHIVE);
-  if (first.length < END_OF_ARCHIVE || tail.some((b) => b !== 0)) throw new Error('not a tar archive ending in two zero blocks');
-  return Buffer.concat([first.subarray(0, first.length - END_OF_ARCHIVE), second]);
+  return Buffer.concat(joinTars([first, second]));
+}
+
+/**
+ * The pieces of one archive made of several, in order (later entries replace earlier ones): views
+ * without their end-of-archive blocks, nothing copied (a lab host's archive is megabytes).
+ */
+export function joinTars(archives: Buffer[]): Buffer[] {
+  return archives.map((archive, i) => {
+    if (i === archives.length - 1) return archive;
+    const tail = archive.subarray(archive.length - END_OF_ARCHIVE);
+    if (archive.length < END_OF_ARCHIVE || tail.some((b) => b !== 0)) throw new Error('not a tar archive ending in two zero blocks');
+    return archive.subarray(0, archive.length - END_OF_ARCHIVE);
+  });
 }
 
 /**
