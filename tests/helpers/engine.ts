@@ -88,6 +88,12 @@ export async function terminalSessions(container: string): Promise<number> {
   }
 }
 
+/** Exec sessions the engine runs in a container now (terminal shells, commands); finished ones are not listed. */
+export async function runningExecs(container: string): Promise<number> {
+  const info = await docker.getContainer(container).inspect();
+  return (info.ExecIDs ?? []).length;
+}
+
 /** Processes in a container (from its pids cgroup, as the kernel counts them). */
 export async function processCount(container: string): Promise<number> {
   const r = await execIn(container, 'ls -d /proc/[0-9]* | wc -l');

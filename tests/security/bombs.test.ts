@@ -115,7 +115,10 @@ describe('bombs in one lab while a neighbour types', () => {
       const rss = watchRss();
       hostileTerm.write(`${bomb.command}\r`);
       await sleep(bomb.settleMs);
+      const relayed0 = hostileTerm.received;
+      const t1 = Date.now();
       const during = await echo();
+      const relayedRate = ((hostileTerm.received - relayed0) * 1000) / (Date.now() - t1);
       const problem = await bomb.check?.();
       const peakRss = rss();
       const freeAfter = await machineFree();
@@ -136,13 +139,16 @@ describe('bombs in one lab while a neighbour types', () => {
       const line =
         `${bomb.name}: neighbour echo p50 ${during.p50.toFixed(1)} ms, p99 ${during.p99.toFixed(1)} ms ` +
         `(${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(0)} % vs p99 ${baseline.p99.toFixed(1)} ms, p50 ${baseline.p50.toFixed(1)} ms before), max ${during.max.toFixed(1)} ms; ` +
-        `server RSS peak ${(peakRss / MiB).toFixed(0)} MiB; machine disk ${((freeBefore - freeAfter) / MiB).toFixed(0)} MiB used; reset ${resetMs} ms`;
+        `server RSS peak ${(peakRss / MiB).toFixed(0)} MiB; machine disk ${((freeBefore - freeAfter) / MiB).toFixed(0)} MiB used; ` +
+        `hostile output relayed at ${(relayedRate / MiB).toFixed(2)} MiB/s; reset ${resetMs} ms`;
       figures.push(line);
       t.diagnostic(line);
 
       assert.equal(problem ?? null, null);
       assert.ok(during.p99 <= ECHO_BOUND(baseline.p99), `neighbour echo p99 ${during.p99.toFixed(1)} ms > bound ${ECHO_BOUND(baseline.p99).toFixed(1)} ms`);
       assert.ok(peakRss < RSS_BOUND, `server RSS ${peakRss} bytes`);
+      // A flood is relayed at the terminal output rate (1 MiB/s by default), its burst aside.
+      assert.ok(relayedRate < 1.5 * MiB, `output relayed at ${relayedRate} bytes/s`);
       // Lab writes land in memory-bounded tmpfs, never on the machine's disk.
       assert.ok(freeBefore - freeAfter < 64 * MiB, `the machine's disk lost ${(freeBefore - freeAfter) / MiB} MiB`);
       assert.equal(pid(), firstPid, 'same server process');

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { MAX_FRAME_BYTES } from '../../protocol/terminal.ts';
 import { securityEnv, startBackend, type Backend } from '../helpers/backend.ts';
-import { containerName, pollUntil, processCount, removeScope, terminalSessions } from '../helpers/engine.ts';
+import { containerName, pollUntil, removeScope, runningExecs, terminalSessions } from '../helpers/engine.ts';
 import { Learner, Terminal } from '../helpers/learner.ts';
 import { ensureSiteBuilt } from '../helpers/site-build.ts';
 
@@ -92,7 +92,7 @@ const closer: fc.Arbitrary<Frame> = fc.oneof(
 
 /** One run: a batch of frames, sometimes ended by a closer (so most frames reach an open connection). */
 const batch = fc
-  .tuple(fc.array(frame, { minLength: PER_RUN - 1, maxLength: PER_RUN - 1 }), fc.option(closer, { freq: 8 }))
+  .tuple(fc.array(frame, { minLength: PER_RUN - 1, maxLength: PER_RUN - 1 }), fc.oneof({ weight: 7, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: closer }))
   .map(([frames, last]) => (last ? [...frames, last] : [...frames, { kind: 'text' as const, data: '{"t":"resume"}' }]));
 
 // ——— connections ———
@@ -138,7 +138,7 @@ async function roundTrip(t: Terminal, id: number): Promise<void> {
 
 test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers, reaches no other lab and leaks no exec session`, { timeout: 600_000 }, async (t) => {
   const victimBytes = victim.received;
-  const victimProcesses = await processCount(containerName(victimLabId, 'web'));
+  const victimExecs = await runningExecs(containerName(victimLabId, 'web'));
   const rssBefore = server.rssBytes();
   let peakRss = rssBefore;
   const slots: Slot[] = [{ attach: true, term: null }, { attach: false, term: null }, { attach: false, term: null }];
@@ -174,13 +174,14 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers
   // Every shell opened by the fuzzer is hung up once its grace period (1 s here) is over.
   const left = await pollUntil(() => terminalSessions(containerName(fuzzLabId, 'web')), (n) => n === 0, 20_000);
   const victimSessions = await terminalSessions(containerName(victimLabId, 'web'));
-  const victimProcessesAfter = await processCount(containerName(victimLabId, 'web'));
+  const victimExecsAfter = await runningExecs(containerName(victimLabId, 'web'));
+  const fuzzExecsAfter = await runningExecs(containerName(fuzzLabId, 'web'));
 
   const figure =
     `${stats.frames} frames in ${seconds.toFixed(0)} s over ${stats.connections} connections ` +
     `(${stats.closedByServer} closed by the server as they should, by close code: ${JSON.stringify(Object.fromEntries(closeCodes))}), ` +
     `${stats.pongs} round trips; server RSS ${(rssBefore / 2 ** 20).toFixed(0)} → peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; ` +
-    `exec sessions left: ${left}; hellos for a foreign lab: ${stats.foreignHello}`;
+    `exec sessions left: ${left} shells, ${fuzzExecsAfter} engine execs; hellos for a foreign lab: ${stats.foreignHello}`;
   console.log(`# figure: fuzz: ${figure}`);
   t.diagnostic(figure);
 
@@ -191,6 +192,8 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers
   assert.equal(left, 0, 'no exec session left in the fuzzed lab');
   assert.equal(victim.received, victimBytes, 'the other learner’s terminal received nothing');
   assert.equal(victimSessions, 1, 'the other learner’s lab holds only their own shell');
-  assert.equal(victimProcessesAfter, victimProcesses, 'and no new process');
+  assert.equal(victimExecs, 1, 'the engine runs one exec in the other learner’s lab: their shell');
+  assert.equal(victimExecsAfter, 1, 'and still only that one');
+  assert.equal(fuzzExecsAfter, 0, 'the engine runs no exec left by the fuzzer');
   assert.equal((await victim.run('echo still-here')).output.trim(), 'still-here');
 });
