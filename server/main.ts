@@ -45,7 +45,8 @@ if (process.send) {
   process.on('message', (m) => {
     if (m !== 'atelier:metrics') return;
     const gateway = backend.gateway;
-    process.send?.({ t: 'atelier:metrics', peakQueued: gateway.peakQueued(), sessions: gateway.sessionCount, memory: process.memoryUsage() });
+    const pool = labs.manager.poolCounts();
+    process.send?.({ t: 'atelier:metrics', peakQueued: gateway.peakQueued(), sessions: gateway.sessionCount, memory: process.memoryUsage(), pool });
   });
   process.channel?.unref();
 }
