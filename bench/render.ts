@@ -25,6 +25,28 @@ function metText(f: Figure): string {
   return m === null ? (f.target ? 'not measured' : '') : m ? 'yes' : '**no**';
 }
 
+type Phases = Record<string, number>;
+
+/** The lab start profile (scenario lab-start-cold): median time of each phase of a creation. */
+function profileSection(r: ScenarioResult): string[] {
+  const profile = (r.details as { profile?: { readonly?: { phaseMedians: Phases }; writable?: { phaseMedians: Phases } } } | undefined)?.profile;
+  const floor = (r.details as { engineFloor?: { createMs: { p50: number }; startMs: { p50: number } } } | undefined)?.engineFloor;
+  if (!profile?.readonly) return [];
+  const ro = profile.readonly.phaseMedians;
+  const rw = profile.writable?.phaseMedians ?? {};
+  const names = [...new Set([...Object.keys(ro), ...Object.keys(rw)])];
+  const out = [
+    'Where a creation spends its time (the provider in the benchmark process, every Engine API call timed;',
+    'median ms of each phase, from its first call to the end of its last; hosts run side by side):',
+    '',
+    '| phase | read-only root (default) | writable layer |',
+    '| --- | --- | --- |',
+    ...names.map((n) => `| ${n} | ${ro[n] ?? '—'} | ${rw[n] ?? '—'} |`),
+  ];
+  if (floor) out.push('', `Engine floor on this machine: creating a bare container of the lab image takes ${num(floor.createMs.p50)} ms and starting it (no network, no limits, no volumes) ${num(floor.startMs.p50)} ms.`);
+  return [...out, ''];
+}
+
 export function loadResults(): ScenarioResult[] {
   if (!existsSync(RESULTS_DIR)) return [];
   const results = readdirSync(RESULTS_DIR)
@@ -60,6 +82,7 @@ export function render(results: ScenarioResult[]): string {
   }
   for (const r of results) {
     lines.push('', `## ${r.scenario}: ${r.title}`, '');
+    lines.push(...profileSection(r));
     const m = r.machine;
     const dockerText = 'version' in m.docker ? `Docker ${m.docker.version} (API ${m.docker.apiVersion}, ${m.docker.storageDriver}, cgroups v${m.docker.cgroupVersion})` : `Docker: ${m.docker.error}`;
     lines.push(

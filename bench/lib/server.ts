@@ -14,6 +14,8 @@ export interface ServerMetrics {
   peakQueued: number;
   sessions: number;
   memory: NodeJS.MemoryUsage;
+  /** warm pool: ready labs (shells open) per definition */
+  pool: Record<string, number>;
 }
 
 export interface BenchServer {
@@ -96,7 +98,7 @@ export async function startBenchServer(name: string, env: Record<string, string>
           if (msg?.t !== 'atelier:metrics') return;
           clearTimeout(timer);
           child.off('message', on);
-          ok({ peakQueued: msg.peakQueued, sessions: msg.sessions, memory: msg.memory });
+          ok({ peakQueued: msg.peakQueued, sessions: msg.sessions, memory: msg.memory, pool: msg.pool ?? {} });
         };
         child.on('message', on);
         child.send('atelier:metrics');

@@ -5,18 +5,19 @@
 // Baseline: `docker exec -it <the lab's web container> bash -l` through node-pty, to its first byte.
 import { dockerExecShell } from '../lib/cli.ts';
 import { Learner } from '../lib/client.ts';
-import { scopeLabs, type ScopeLabs } from '../lib/labs.ts';
+import { scopeLabs } from '../lib/labs.ts';
 import type { Scenario } from '../lib/result.ts';
-import { startBenchServer } from '../lib/server.ts';
+import { startBenchServer, type BenchServer } from '../lib/server.ts';
 import { sleep, summarize } from '../lib/stats.ts';
 
 const LAB = 'nginx-remote';
 const POOL = 2;
 
-async function poolFull(labs: ScopeLabs, timeoutMs: number): Promise<number> {
+/** Waits until the server's pool holds POOL ready labs (created, shells open), as the server itself says. */
+async function poolFull(server: BenchServer, timeoutMs: number): Promise<number> {
   const started = performance.now();
   for (;;) {
-    const ready = (await labs.provider.listLabs({ definitionId: LAB })).filter((l) => l.pooled && l.state === 'ready').length;
+    const ready = (await server.metrics())?.pool[LAB] ?? 0;
     if (ready >= POOL) return performance.now() - started;
     if (performance.now() - started > timeoutMs) throw new Error(`the pool holds ${ready} of ${POOL} labs after ${timeoutMs} ms`);
     await sleep(200);
@@ -32,10 +33,10 @@ export const scenario: Scenario = {
     const labs = scopeLabs(server.scope);
     const samples: { helloToPromptMs: number; helloReplyMs: number; clickToPromptMs: number; postMs: number; reattachReadyMs: number; reattachFirstByteMs: number; execBaselineMs: number; poolRefillMs: number }[] = [];
     try {
-      const firstFill = await poolFull(labs, 120_000);
+      const firstFill = await poolFull(server, 120_000);
       log(`pool of ${POOL} ready ${Math.round(firstFill)} ms after the server started listening`);
       for (let i = 0; i < runs; i++) {
-        const poolRefillMs = await poolFull(labs, 120_000);
+        const poolRefillMs = await poolFull(server, 120_000);
         const learner = new Learner(server.url);
         await learner.get(LAB);
         const t0 = performance.now();
