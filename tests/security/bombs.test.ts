@@ -66,7 +66,7 @@ after(async () => {
 
 // A bound that holds on a loaded two-core CI machine: the strict goal (+20 %) is reported, not asserted,
 // since a millisecond of scheduler noise is already +30 % of a 3 ms echo.
-const ECHO_BOUND = (p99: number) => Math.max(3 * p99, p99 + 40);
+const ECHO_BOUND = (p99: number) => Math.max(3 * p99, p99 + 100);
 const RSS_BOUND = 600 * MiB;
 
 interface Bomb {
