@@ -7,7 +7,7 @@
 // gets a fresh one. The backend is the same process throughout, and the host firewall is still there.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
@@ -54,13 +54,27 @@ function findDaemon(): Daemon | string {
 }
 
 /**
- * Restarting the engine stops every container on it: refused when anything but this test's own labs
- * runs there (another test run, a benchmark, a production backend's labs, someone's database).
+ * Restarting the engine stops every container on it. Test labs (atelier.test=1) are disposable, but not
+ * while another test run or a benchmark uses them, and nothing else may be stopped: a production
+ * backend's labs, someone's database. Returns why not, or null.
  */
 async function othersOnEngine(): Promise<string | null> {
   const running = await docker.listContainers();
-  const others = running.filter((c) => c.Labels['atelier.scope'] !== scope);
-  return others.length > 0 ? `other containers run on this engine (${others.slice(0, 3).map((c) => c.Names[0]?.replace(/^\//, '')).join(', ')}${others.length > 3 ? ', …' : ''}): not restarting it under them` : null;
+  const foreign = running.filter((c) => c.Labels['atelier.test'] !== '1');
+  if (foreign.length > 0) return `containers that are not test labs run on this engine (${foreign.slice(0, 3).map((c) => c.Names[0]).join(', ')}): not restarting it under them`;
+  const mine = new Set([process.pid, server?.pid]);
+  for (let pid = process.ppid; pid > 1; pid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)) mine.add(pid);
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    if (mine.has(Number(entry))) continue;
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    if (/node\b.*(--test\b|bench\/(run|soak)\.ts|server\/main\.ts)/.test(cmd)) return `another test run or benchmark uses this engine (pid ${entry}): not restarting it under them`;
+  }
+  return null;
 }
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
