@@ -8,6 +8,7 @@
 // `scenario` wraps it. Run alone: node bench/soak.ts [--quick]
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadLabs } from '../sandbox/labs/index.ts';
+import { BENCH_SCOPE_PREFIX } from './lib/server.ts';
 import { securityEnv, startBackend, type Backend } from '../tests/helpers/backend.ts';
 import { pollUntil, removeScope, scopeObjects, terminalSessions } from '../tests/helpers/engine.ts';
 import { Learner, type Terminal } from '../tests/helpers/learner.ts';
@@ -50,7 +51,7 @@ export async function soak(opts: SoakOptions = {}): Promise<SoakOutput> {
   const durationMs = opts.durationMs ?? (opts.quick ? 3 * 60_000 : 60 * 60_000);
   const concurrency = opts.concurrency ?? 4;
   const env = securityEnv('soak', {
-    ATELIER_LAB_SCOPE: `bench-soak-${process.pid}`,
+    ATELIER_LAB_SCOPE: `${BENCH_SCOPE_PREFIX}soak-${process.pid}`, // bench/lib/cleanup.ts removes what a crash leaves
     ATELIER_LAB_IDLE_MINUTES: String(IDLE_MINUTES),
     ATELIER_LAB_MAX_LIFETIME_MINUTES: '10',
     ATELIER_REAPER_INTERVAL_SECONDS: '10',
