@@ -161,7 +161,8 @@ describe('the Nginx demo in the browser', () => {
     const p2 = await other.newPage();
     await p2.goto(`${server.url}/05-fastcgi/`);
     await p2.locator(LAB).scrollIntoViewIfNeeded();
-    await p2.waitForTimeout(500);
+    // The panel first asks the API whether this learner has a lab ('checking'), then settles.
+    await p2.waitForFunction((sel) => !['checking', null].includes(document.querySelector(sel)?.getAttribute('data-state') ?? null), LAB, { timeout: 30_000 });
     assert.equal(await state(p2), 'idle', 'the other student has no lab yet');
     await p2.locator(`${LAB} [data-action="start"]`).click();
     await waitState(p2, 'ready');
