@@ -2,13 +2,13 @@
 // each <Run> block of content/05-fastcgi.mdx is run, in the chapter's order, in a real lab of its kind,
 // and the state the chapter announces after the last block is checked from the outside.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { getLab } from '../../sandbox/labs/index.ts';
 import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { newLabId, type PreviewTarget } from '../../server/sandbox/provider.ts';
+import { httpGet as get } from '../helpers/http-get.ts';
 
 const config = loadConfig({ ...process.env, ATELIER_TEST: '1' });
 const provider = new DockerProvider({ config, definitions: getLab, log: () => {} });
@@ -24,19 +24,6 @@ interface Block {
 function runBlocks(mdx: string): Block[] {
   const re = /<Run lab="([a-z0-9-]+)" host="([a-z0-9-]+)"[^>]*>\s*```[a-z]*\n([\s\S]*?)\n```\s*<\/Run>/g;
   return [...mdx.matchAll(re)].map((m) => ({ lab: m[1]!, host: m[2]!, code: m[3]! }));
-}
-
-function get(target: PreviewTarget, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: target.host, port: target.port, path, timeout: 20_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer`)));
-    req.on('error', reject);
-  });
 }
 
 /** Graceful reloads finish in the background: poll until the page says what the chapter says. */

@@ -5,7 +5,6 @@
 // and Apache httpd 503; started again, 200; the unix-socket variants use a socket; fastcgi_finish_request()
 // answers before the work ends.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { checkFailures } from '../../sandbox/labs/expect.ts';
 import { getLab, loadLabs } from '../../sandbox/labs/index.ts';
@@ -13,28 +12,11 @@ import { runOrder } from '../../sandbox/labs/plan.ts';
 import type { Lab, LabCheck } from '../../sandbox/labs/schema.ts';
 import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
-import { newLabId, type PreviewTarget } from '../../server/sandbox/provider.ts';
+import { newLabId } from '../../server/sandbox/provider.ts';
+import { httpGet as get } from '../helpers/http-get.ts';
 
 const config = loadConfig({ ...process.env, ATELIER_TEST: '1' });
 const provider = new DockerProvider({ config, definitions: getLab, log: () => {} });
-
-interface Response {
-  status: number;
-  body: string;
-}
-
-function get(target: PreviewTarget, path: string): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: target.host, port: target.port, path, timeout: 20_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer within 20 s`)));
-    req.on('error', reject);
-  });
-}
 
 function assertCheck(check: LabCheck, r: { exitCode: number; stdout: string; stderr: string }): void {
   const failures = checkFailures(check.expect, r);
