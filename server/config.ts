@@ -119,6 +119,8 @@ const EnvSchema = z.object({
   /** a lab is removed this long after its creation, whatever happens */
   ATELIER_LAB_MAX_LIFETIME_MINUTES: z.coerce.number().min(0.01).max(100000).default(120),
   ATELIER_REAPER_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86400).default(60),
+  /** lab creations and resets at once; the others wait their turn, learners before the warm pool */
+  ATELIER_LAB_CREATE_CONCURRENCY: int(1, 64, 3),
   /**
    * warm pool: labs prepared ahead per definition ("nginx-remote:2,apache-remote:1", "*:1" for every
    * definition), refilled in the background; they count in ATELIER_MAX_LABS. None by default.
@@ -151,7 +153,7 @@ export interface Config {
   image: string | undefined;
   firewall: 'auto' | 'required' | 'off';
   timeouts: { engineMs: number; createMs: number; execMs: number };
-  labs: { maxLabs: number; idleMs: number; maxLifetimeMs: number; reapIntervalMs: number; orphanGraceMs: number };
+  labs: { maxLabs: number; idleMs: number; maxLifetimeMs: number; reapIntervalMs: number; orphanGraceMs: number; createConcurrency: number };
   /** definition id (or "*") → labs kept ready */
   pool: Record<string, number>;
 }
@@ -208,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       reapIntervalMs: e.ATELIER_REAPER_INTERVAL_SECONDS * 1000,
       // A lab still partial after the longest possible creation was abandoned.
       orphanGraceMs: e.ATELIER_LAB_CREATE_TIMEOUT_MS + 60_000,
+      createConcurrency: e.ATELIER_LAB_CREATE_CONCURRENCY,
     },
     pool: e.ATELIER_LAB_POOL,
   };

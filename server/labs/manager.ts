@@ -19,6 +19,7 @@ import {
 import { ActivityTracker } from './activity.ts';
 import { NoRoomError, UnknownLabKindError } from './errors.ts';
 import { WarmPool } from './pool.ts';
+import { CreationQueue } from './queue.ts';
 import { labsToReap, type ReapDecision } from './reaper.ts';
 
 /** After a claim, the pool refills this much later: the learner's terminals open first. */
@@ -35,6 +36,8 @@ export interface LabLimits {
   reapIntervalMs: number;
   /** a partial lab older than this is an orphan (default: 2 minutes) */
   orphanGraceMs?: number;
+  /** lab creations and resets at once, the others wait their turn (default 3) */
+  createConcurrency?: number;
 }
 
 interface PreparedShell {
@@ -66,13 +69,15 @@ export class LabManager {
   #timer: NodeJS.Timeout | undefined;
   #reaping: Promise<ReapDecision[]> | undefined;
   readonly #pool: WarmPool;
+  readonly #queue: CreationQueue;
   /** pool labs' shells, opened ahead (labId → host → shell): the learner's first hello takes one */
   readonly #prepared = new Map<string, Map<string, PreparedShell>>();
 
   constructor(options: LabManagerOptions) {
     this.#provider = options.provider;
     this.#definitions = options.definitions;
-    this.#limits = { orphanGraceMs: 120_000, ...options.limits };
+    this.#limits = { orphanGraceMs: 120_000, createConcurrency: 3, ...options.limits };
+    this.#queue = new CreationQueue(this.#limits.createConcurrency);
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? ((m) => console.error(`[labs] ${m}`));
     this.#activity = new ActivityTracker(this.#now);
@@ -181,13 +186,9 @@ export class LabManager {
     this.#busy.add(labId);
     try {
       if (!(await this.#hasRoom(labId))) return null;
-      await this.#provider.createLab({
-        labId,
-        owner: '',
-        pooled: true,
-        definition,
-        expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs),
-      });
+      await this.#queue.run('pool', () =>
+        this.#provider.createLab({ labId, owner: '', pooled: true, definition, expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs) }),
+      );
       this.#activity.seen(labId);
       await this.#openShells(labId, definition);
       return labId;
@@ -208,12 +209,9 @@ export class LabManager {
         if (spare) await this.#remove(spare, 'room for a learner');
         if (!(await this.#hasRoom(labId))) throw new NoRoomError(this.#limits.maxLabs);
       }
-      const lab = await this.#provider.createLab({
-        labId,
-        owner,
-        definition,
-        expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs),
-      });
+      const lab = await this.#queue.run('learner', () =>
+        this.#provider.createLab({ labId, owner, definition, expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs) }),
+      );
       this.#activity.seen(labId);
       return lab;
     } finally {
@@ -238,7 +236,7 @@ export class LabManager {
 
   async #reset(labId: string): Promise<LabInfo> {
     this.#prepared.delete(labId); // their hosts are recreated: the shells end with them
-    return this.#provider.resetLab(labId);
+    return this.#queue.run('learner', () => this.#provider.resetLab(labId));
   }
 
   async destroy(owner: string, definitionId: string): Promise<void> {

@@ -9,7 +9,7 @@ import { loadConfig } from '../../server/config.ts';
 import { NoRoomError } from '../../server/labs/errors.ts';
 import { LabManager, type LabLimits } from '../../server/labs/manager.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
-import { LabClaimedError, newLabId } from '../../server/sandbox/provider.ts';
+import { LabClaimedError, newLabId, type LabSpec, type SandboxProvider } from '../../server/sandbox/provider.ts';
 
 const kind = (id: string): Lab =>
   parseLab(`test:${id}`, { id, title: id, chapter: 'test', hosts: [{ name: 'box', boot: ['echo start > /root/state'] }], preview: { host: 'box', port: 80 } });
@@ -206,5 +206,53 @@ describe('a pool and the global cap', () => {
     assert.equal(one.owner, learner('gail'));
     await assert.rejects(capped.ensure(learner('hank'), 'test-pool-two'), NoRoomError);
     await capped.stop();
+  });
+});
+
+describe('creations in a burst', () => {
+  test('wait their turn (at most the concurrency at once), learners before the pool', async () => {
+    await removeAll();
+    const provider = new DockerProvider({ config, definitions, log: () => {} });
+    providers.push(provider);
+    // The real provider, watched: how many creations run at once, and in which order they start.
+    let running = 0;
+    let most = 0;
+    const started: string[] = [];
+    const watched = new Proxy(provider, {
+      get(target, key) {
+        if (key === 'createLab') {
+          return async (spec: LabSpec) => {
+            started.push(spec.pooled ? 'pool' : spec.owner);
+            most = Math.max(most, ++running);
+            try {
+              return await target.createLab(spec);
+            } finally {
+              running--;
+            }
+          };
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as SandboxProvider;
+    const m = new LabManager({
+      provider: watched,
+      definitions,
+      limits: { maxLabs: 1000, idleMs: 30 * 60_000, maxLifetimeMs: 2 * 3_600_000, reapIntervalMs: 0, createConcurrency: 1 },
+      pool: { 'test-pool-one': 2 },
+      now,
+      log: () => {},
+    });
+    managers.push(m);
+    await m.start(); // the pool's first creation starts
+    const learners = ['kim', 'lou', 'max'].map(learner);
+    const labs = await Promise.all(learners.map((l) => m.ensure(l, 'test-pool-two')));
+    assert.ok(labs.every((l, i) => l.state === 'ready' && l.owner === learners[i]));
+    await poolHolds(m, 'test-pool-one', 2);
+    assert.equal(most, 1, 'one creation at a time');
+    assert.deepEqual(started.slice(0, 5).sort(), ['pool', 'pool', ...learners].sort());
+    assert.equal(started[0], 'pool', 'the pool had started first');
+    assert.equal(started.lastIndexOf('pool'), 4, `the second pool lab waited for the learners: ${started.join(', ')}`);
+    await m.stop();
   });
 });
