@@ -16,6 +16,10 @@ const REPLAY_BYTES = 64 * 1024;
 const FRAME_BYTES = 16 * 1024;
 /** Output a shell may send at once before its rate applies (a `cat` of a config file never waits). */
 const OUTPUT_BURST_BYTES = 256 * 1024;
+/** After Ctrl-C under the output rate: what was buffered before it drains at once, up to this much… */
+const INTERRUPT_GRANT_BYTES = 4 * 1024 * 1024;
+/** …at most this often. */
+const INTERRUPT_EVERY_MS = 10_000;
 
 export class ShellSession {
   readonly shell: Shell;
@@ -34,6 +38,7 @@ export class ShellSession {
   #budget = OUTPUT_BURST_BYTES;
   #budgetAt = Date.now();
   #throttle: NodeJS.Timeout | null = null;
+  #lastGrant = 0;
   /** peak of bytes sent but not yet acknowledged, for benchmarks */
   peakQueued = 0;
 
@@ -80,7 +85,25 @@ export class ShellSession {
 
   input(data: Buffer): void {
     this.#flush(); // flush on input: the learner sees output up to their keystroke at once
+    if ((this.#options.outputBytesPerSecond ?? 0) > 0 && (data.includes(0x03) || data.includes(0x1c) || data.includes(0x1a))) this.#interrupted();
     this.shell.write(data);
+  }
+
+  /**
+   * Ctrl-C (or Ctrl-\, Ctrl-Z) under an output rate: what a flooding program wrote before it
+   * stopped still sits in the PTY and the engine, and at the rate it would keep the prompt away for
+   * seconds. It drains at once, within a budget granted at most every INTERRUPT_EVERY_MS (a program that
+   * ignores SIGINT gains little by it).
+   */
+  #interrupted(): void {
+    const now = Date.now();
+    if (now - this.#lastGrant < INTERRUPT_EVERY_MS) return;
+    this.#lastGrant = now;
+    this.#budget = Math.max(this.#budget, INTERRUPT_GRANT_BYTES);
+    this.#budgetAt = now;
+    if (this.#throttle) clearTimeout(this.#throttle);
+    this.#throttle = null;
+    this.#updateFlow();
   }
 
   ack(bytes: number): void {
@@ -135,7 +158,9 @@ export class ShellSession {
     const rate = this.#options.outputBytesPerSecond ?? 0;
     if (rate <= 0) return;
     const now = Date.now();
-    this.#budget = Math.min(OUTPUT_BURST_BYTES, this.#budget + ((now - this.#budgetAt) * rate) / 1000) - bytes;
+    // Refilled up to the burst; a larger budget granted after Ctrl-C is spent down, not cut.
+    const cap = Math.max(OUTPUT_BURST_BYTES, this.#budget);
+    this.#budget = Math.min(cap, this.#budget + ((now - this.#budgetAt) * rate) / 1000) - bytes;
     this.#budgetAt = now;
     if (this.#budget < 0 && !this.#throttle) {
       // Back once the budget is positive again.
