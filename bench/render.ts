@@ -44,6 +44,11 @@ function profileSection(r: ScenarioResult): string[] {
     ...names.map((n) => `| ${n} | ${ro[n] ?? '—'} | ${rw[n] ?? '—'} |`),
   ];
   if (floor) out.push('', `Engine floor on this machine: creating a bare container of the lab image takes ${num(floor.createMs.p50)} ms and starting it (no network, no limits, no volumes) ${num(floor.startMs.p50)} ms.`);
+  const critical = ['network create', 'container create', 'container start', 'prepare exec (files + boot commands)'].reduce((sum, n) => sum + (ro[n] ?? 0), 0);
+  out.push(
+    '',
+    `A cold lab cannot come under the target here: its critical path (network, container create and start, one preparation exec per host) takes ${num(critical)} ms at the medians above, and a bare container start alone ${floor ? `${num(floor.startMs.p50)} ms` : 'hundreds of ms'}. The warm pool (\`ATELIER_LAB_POOL\`, scenario lab-start-warm) takes all of it out of the learner's wait.`,
+  );
   return [...out, ''];
 }
 

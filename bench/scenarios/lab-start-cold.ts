@@ -117,11 +117,12 @@ export const scenario: Scenario = {
     const labs = scopeLabs(server.scope);
     const product: Awaited<ReturnType<typeof productRun>>[] = [];
     const baseline: Awaited<ReturnType<typeof baselineRun>>[] = [];
+    let interrupted: string | undefined;
     try {
       // One creation first, not counted: the server reads the image's directories once after start.
       const warm = await productRun(server.url);
       await labs.provider.destroyLab(warm.labId);
-      for (let i = 0; i < runs; i++) {
+      for (let i = 0; i < runs && !interrupted; i++) try {
         // Alternating, so that both see the same noise of a shared machine.
         const p = await productRun(server.url);
         await labs.provider.destroyLab(p.labId);
@@ -130,6 +131,11 @@ export const scenario: Scenario = {
         baseline.push(b);
         log(`run ${i + 1}/${runs}: server ${p.clickToPromptMs.toFixed(0)} ms, CLI ${b.clickToPromptMs.toFixed(0)} ms`);
         await sleep(500);
+      } catch (err) {
+        // What was measured before (an engine restarted by someone else, …) still counts, with a note.
+        if (baseline.length === 0) throw err;
+        interrupted = `interrupted after ${baseline.length} of ${runs} runs: ${(err as Error).message}`;
+        log(interrupted);
       }
     } finally {
       // The server first: a pool would refill behind the removal.
@@ -150,7 +156,8 @@ export const scenario: Scenario = {
       return Object.fromEntries(names.map((n) => [n, summarize(samples.map((s) => s.phases.find((p) => p.phase === n)?.ms ?? 0)).p50]));
     };
     return {
-      settings: { lab: LAB, runs, alternating: true, pool: 'none', rootfs: loadConfig().host.rootfs, profileRuns },
+      notes: interrupted ? [interrupted] : [],
+      settings: { lab: LAB, runs, runsDone: baseline.length, alternating: true, pool: 'none', rootfs: loadConfig().host.rootfs, profileRuns },
       figures: [
         { name: 'click to first prompt, p50', value: click.p50, unit: 'ms', baseline: cli.p50, target: { on: 'value', op: '<=', limit: 800 } },
         { name: 'click to first prompt, p95', value: click.p95, unit: 'ms', baseline: cli.p95, target: { on: 'value', op: '<=', limit: 1200 } },
