@@ -1,5 +1,5 @@
 // Serves the built site (dist/) with the precompressed .br/.gz files written after the build.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import sirv from 'sirv';
@@ -10,7 +10,9 @@ export function staticSite(distDir: string): Handler {
   if (!existsSync(join(distDir, 'index.html'))) {
     throw new Error(`No built site in ${distDir}: run \`npm run build\` (npm start does it for you).`);
   }
-  const notFound = join(distDir, '404.html');
+  // Sent with status 404 (sirv would answer 200 with it: a "soft 404", and /robots.txt an HTML page).
+  const notFoundFile = join(distDir, '404.html');
+  const notFound = existsSync(notFoundFile) ? readFileSync(notFoundFile) : Buffer.from('<!doctype html><title>404</title><p>Page introuvable.</p>');
   const serve = sirv(distDir, {
     brotli: true,
     gzip: true,
@@ -29,10 +31,8 @@ export function staticSite(distDir: string): Handler {
       return;
     }
     serve(req, res, () => {
-      res.statusCode = 404;
-      res.setHeader('Content-Type', 'text/html; charset=utf-8');
-      if (existsSync(notFound)) serve(Object.assign(req, { url: '/404.html' }), res);
-      else res.end('<!doctype html><title>404</title><p>Page introuvable.</p>');
+      res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': notFound.length, 'Cache-Control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : notFound);
     });
   };
 }
