@@ -281,9 +281,11 @@ export class Terminal {
     await this.until(() => marker.test(this.since(start)), ms, `command ${command.slice(0, 80)}`);
     const text = this.since(start);
     const m = marker.exec(text)!;
-    const body = text.slice(0, m.index);
-    const firstNewline = body.indexOf('\n');
-    return { output: firstNewline >= 0 ? body.slice(firstNewline + 1) : '', exitCode: Number(m[1]) };
+    // The output starts after the typed line's echo, which ends with "<token> $?". Not after the first
+    // newline: the previous command's prompt (and its line break) may arrive after `start`.
+    const echoed = text.lastIndexOf(`${token} $?`, m.index);
+    const from = echoed >= 0 ? text.indexOf('\n', echoed) + 1 : 0;
+    return { output: from > 0 && from <= m.index ? text.slice(from, m.index) : '', exitCode: Number(m[1]) };
   }
 
   /**
