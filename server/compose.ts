@@ -55,6 +55,18 @@ export async function startLabs(log: (m: string) => void = (m) => console.error(
   };
 }
 
+/** ATELIER_LAB_POOL with "*" expanded to every definition; an unknown lab id stops the server. */
+export function poolSizes(configured: Record<string, number>): Record<string, number> {
+  const ids = loadLabs().map((l) => l.id);
+  const sizes: Record<string, number> = {};
+  for (const [id, n] of Object.entries(configured)) {
+    if (id === '*') for (const each of ids) sizes[each] ??= n;
+    else if (ids.includes(id)) sizes[id] = n;
+    else throw new Error(`ATELIER_LAB_POOL: no lab definition "${id}" (known: ${ids.join(', ')})`);
+  }
+  return sizes;
+}
+
 /**
  * Shells that a previous run of the backend left in its labs (killed before it could close them) idle
  * there, out of anyone's reach: hung up before learners come in. Bounded, so a slow engine does not
@@ -67,18 +79,6 @@ async function hangUpStrayTerminals(provider: SandboxProvider, log: (m: string) 
     (err: unknown) => log(`stray terminal shells not hung up: ${(err as Error).message}`),
   );
   await Promise.race([sweep, new Promise((r) => setTimeout(r, 5000).unref())]);
-}
-
-/** ATELIER_LAB_POOL with "*" expanded to every definition; an unknown lab id stops the server. */
-export function poolSizes(configured: Record<string, number>): Record<string, number> {
-  const ids = loadLabs().map((l) => l.id);
-  const sizes: Record<string, number> = {};
-  for (const [id, n] of Object.entries(configured)) {
-    if (id === '*') for (const each of ids) sizes[each] ??= n;
-    else if (ids.includes(id)) sizes[id] = n;
-    else throw new Error(`ATELIER_LAB_POOL: no lab definition "${id}" (known: ${ids.join(', ')})`);
-  }
-  return sizes;
 }
 
 export function labAccess(manager: LabManager): LabAccess {

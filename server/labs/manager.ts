@@ -41,7 +41,8 @@ export interface LabLimits {
 }
 
 interface PreparedShell {
-  session: TerminalSession;
+  /** undefined: it could not be opened */
+  session: Promise<TerminalSession | undefined>;
   alive: boolean;
 }
 
@@ -179,13 +180,15 @@ export class LabManager {
     }
   }
 
-  /** One lab for the pool (no owner), or null when it would take the last places. */
+  /** One lab for the pool (no owner), or null when it would take the last place. */
   async #createPooled(definitionId: string): Promise<string | null> {
     const definition = this.#definition(definitionId);
     const labId = newLabId();
+    // Counted before it is reserved, with one place to spare: a learner arriving meanwhile always
+    // finds the place the pool leaves (a reservation first would turn them away for a lab nobody uses).
+    if (!(await this.#hasRoom(labId, 1))) return null;
     this.#busy.add(labId);
     try {
-      if (!(await this.#hasRoom(labId))) return null;
       await this.#queue.run('pool', () =>
         this.#provider.createLab({ labId, owner: '', pooled: true, definition, expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs) }),
       );
@@ -213,18 +216,20 @@ export class LabManager {
         this.#provider.createLab({ labId, owner, definition, expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs) }),
       );
       this.#activity.seen(labId);
+      // The panel says hello for each host right after this answer: its shells are on their way.
+      void this.#openShells(labId, definition);
       return lab;
     } finally {
       this.#busy.delete(labId);
     }
   }
 
-  /** Labs in the engine plus creations under way here (each counted once) fit under the cap. */
-  async #hasRoom(labId: string): Promise<boolean> {
+  /** Labs in the engine plus creations under way here (each counted once), and `spare` places, fit under the cap. */
+  async #hasRoom(labId: string, spare = 0): Promise<boolean> {
     const ids = new Set((await this.#provider.listLabs()).map((l) => l.labId));
     for (const id of this.#busy) ids.add(id);
     ids.add(labId);
-    return ids.size <= this.#limits.maxLabs;
+    return ids.size + spare <= this.#limits.maxLabs;
   }
 
   /** Back to the start state: every host recreated (same lab id and expiry). */
@@ -236,7 +241,10 @@ export class LabManager {
 
   async #reset(labId: string): Promise<LabInfo> {
     this.#prepared.delete(labId); // their hosts are recreated: the shells end with them
-    return this.#queue.run('learner', () => this.#provider.resetLab(labId));
+    const lab = await this.#queue.run('learner', () => this.#provider.resetLab(labId));
+    const definition = this.#definitions(lab.definitionId);
+    if (definition) void this.#openShells(labId, definition);
+    return lab;
   }
 
   async destroy(owner: string, definitionId: string): Promise<void> {
@@ -254,44 +262,49 @@ export class LabManager {
   }
 
   /**
-   * A shell in every host of a pool lab, opened ahead: the engine takes a few hundred milliseconds to
-   * start an exec and bash to print its prompt, which the learner would otherwise wait for. A shell
-   * that cannot be opened is simply not prepared.
+   * A shell in every host of a lab, opened ahead (pool labs, and a learner's lab just created or reset,
+   * whose terminals the panel opens next): the engine takes a few hundred milliseconds to start an exec
+   * and bash to print its prompt, which the learner would otherwise wait for. Resolves once every shell
+   * is open or could not be (then it is simply not prepared).
    */
   async #openShells(labId: string, definition: Lab): Promise<void> {
     const shells = new Map<string, PreparedShell>();
+    this.#prepared.set(labId, shells);
     await Promise.all(
-      definition.hosts.map(async (h) => {
-        const session = await this.#provider.openTerminal(labId, h.name, { cols: 80, rows: 24 }).catch(() => undefined);
-        if (!session) return;
-        const prepared = { session, alive: true };
-        const gone = () => (prepared.alive = false);
-        void session.exited.then(gone, gone);
+      definition.hosts.map((h) => {
+        const prepared: PreparedShell = { session: this.#provider.openTerminal(labId, h.name, { cols: 80, rows: 24 }).catch(() => undefined), alive: true };
         shells.set(h.name, prepared);
+        return prepared.session.then((session) => {
+          const gone = () => (prepared.alive = false);
+          if (!session) gone();
+          else void session.exited.then(gone, gone);
+        });
       }),
     );
-    this.#prepared.set(labId, shells);
   }
 
   /** Hangs up the shells prepared for a lab that nobody took. */
   async #dropShells(labId: string): Promise<void> {
     const shells = this.#prepared.get(labId);
     this.#prepared.delete(labId);
-    await Promise.all([...(shells?.values() ?? [])].map((p) => p.session.close().catch(() => {})));
+    await Promise.all([...(shells?.values() ?? [])].map(async (p) => (await p.session)?.close().catch(() => {})));
   }
 
   /** A shell in a host; while it is open the lab is never idle. */
   async openTerminal(labId: string, host: string, options: TerminalOptions): Promise<TerminalSession> {
-    const prepared = options.env ? undefined : this.#prepared.get(labId)?.get(host);
-    this.#prepared.get(labId)?.delete(host);
-    let session: TerminalSession | undefined;
-    if (prepared?.alive) {
+    const shells = options.env ? undefined : this.#prepared.get(labId);
+    const prepared = shells?.get(host);
+    shells?.delete(host);
+    if (shells?.size === 0) this.#prepared.delete(labId);
+    let session = prepared ? await prepared.session : undefined;
+    if (session && prepared?.alive) {
       // Its prompt waits in the stream; the learner's terminal size replaces the one it was opened with.
-      session = await prepared.session.resize(options.cols, options.rows).then(
-        () => prepared.session,
+      const ready = session;
+      session = await ready.resize(options.cols, options.rows).then(
+        () => ready,
         () => undefined,
       );
-    }
+    } else session = undefined;
     session ??= await this.#provider.openTerminal(labId, host, options);
     this.#activity.terminalOpened(labId);
     let counted = true;

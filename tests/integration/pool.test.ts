@@ -188,12 +188,49 @@ describe('a warm pool', () => {
   });
 });
 
+describe('shells opened ahead for a lab a learner just created', () => {
+  test("its first terminal of each host is the shell opened right after the creation, and a reset opens new ones", async () => {
+    const m = manager({});
+    const lab = await m.ensure(learner('nina'), 'test-pool-two');
+    const shells = async () =>
+      (await m.exec(lab.labId, 'box', "grep -zh '^ATELIER_TERMINAL=' /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sort -u")).stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.replace('ATELIER_TERMINAL=', ''));
+    // The shell opens in the background after the answer: it shows up in the host.
+    const deadline = Date.now() + 30_000;
+    let ahead = await shells();
+    while (ahead.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      ahead = await shells();
+    }
+    assert.equal(ahead.length, 1);
+    const term = await m.openTerminal(lab.labId, 'box', { cols: 90, rows: 20 });
+    assert.equal(term.id, ahead[0]);
+    await term.close();
+    await m.reset(learner('nina'), 'test-pool-two');
+    let again = await shells();
+    while (again.length === 0 && Date.now() < deadline + 30_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      again = await shells();
+    }
+    assert.equal(again.length, 1);
+    assert.notEqual(again[0], ahead[0]);
+    const next = await m.openTerminal(lab.labId, 'box', { cols: 90, rows: 20 });
+    assert.equal(next.id, again[0]);
+    await next.close();
+    await m.destroy(learner('nina'), 'test-pool-two');
+  });
+});
+
 describe('a pool and the global cap', () => {
-  test('pool labs count; at the cap a learner of another kind takes the place of a pool lab', async () => {
+  test('pool labs count and never take the last place; at the cap a learner of another kind takes the place of a pool lab', async () => {
     await removeAll();
-    const capped = manager({ 'test-pool-one': 2 }, { maxLabs: 3 });
+    const capped = manager({ 'test-pool-one': 3 }, { maxLabs: 3 });
     await capped.start();
     await poolHolds(capped, 'test-pool-one', 2);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal((await pooledLabs()).length, 2, 'the pool leaves the last place to a learner');
     const two = await capped.ensure(learner('eve'), 'test-pool-two'); // the third place
     assert.equal(two.state, 'ready');
     // The pool cannot refill over the cap. A second learner of kind two: a pool lab gives way.
@@ -244,7 +281,9 @@ describe('creations in a burst', () => {
       log: () => {},
     });
     managers.push(m);
-    await m.start(); // the pool's first creation starts
+    await m.start();
+    // The pool's first creation starts (after it counted the labs: the learners come once it has).
+    while (started.length === 0) await new Promise((r) => setTimeout(r, 10));
     const learners = ['kim', 'lou', 'max'].map(learner);
     const labs = await Promise.all(learners.map((l) => m.ensure(l, 'test-pool-two')));
     assert.ok(labs.every((l, i) => l.state === 'ready' && l.owner === learners[i]));
