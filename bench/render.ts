@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { met, ratioOf, RESULTS_DIR, type Figure, type ScenarioResult } from './lib/result.ts';
 
 /** Scenarios in the order; results of other names are listed after them. */
-export const ORDER = ['lab-start-cold', 'lab-start-warm', 'keystroke-echo', 'output-flood', 'density', 'pages'];
+export const ORDER = ['lab-start-cold', 'lab-start-warm', 'keystroke-echo', 'output-flood', 'density', 'pages', 'fuzz'];
 /** Scenarios that exist but run only when named. */
 export const EXTRA = ['soak'];
 

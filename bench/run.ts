@@ -15,6 +15,7 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
   'output-flood': async () => (await import('./scenarios/output-flood.ts')).scenario,
   density: async () => (await import('./scenarios/density.ts')).scenario,
   pages: async () => (await import('./scenarios/pages.ts')).scenario,
+  fuzz: async () => (await import('./scenarios/fuzz.ts')).scenario,
   // Not in the default run (an hour; 3 minutes with --quick): node bench/run.ts soak
   soak: async () => (await import('./soak.ts')).scenario,
 };

@@ -136,7 +136,7 @@ async function roundTrip(t: Terminal, id: number): Promise<void> {
   if (t.isOpen) stats.pongs++;
 }
 
-test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers, reaches no other lab and leaks no exec session`, { timeout: 600_000 }, async (t) => {
+test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers, reaches no other lab and leaks no exec session`, { timeout: Math.max(600_000, FRAMES * 3) }, async (t) => {
   const victimBytes = victim.received;
   const victimExecs = await runningExecs(containerName(victimLabId, 'web'));
   const rssBefore = server.rssBytes();
@@ -183,6 +183,9 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers
     `${stats.pongs} round trips; server RSS ${(rssBefore / 2 ** 20).toFixed(0)} → peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; ` +
     `exec sessions left: ${left} shells, ${fuzzExecsAfter} engine execs; hellos for a foreign lab: ${stats.foreignHello}`;
   console.log(`# figure: fuzz: ${figure}`);
+  // For the benchmark (bench/scenarios/fuzz.ts), which runs this file with a million frames.
+  const crashed = !server.alive() || /Uncaught|unhandled|TypeError|RangeError/.test(server.output());
+  console.log(`# fuzz-result ${JSON.stringify({ ...stats, seconds, rssBeforeMiB: rssBefore / 2 ** 20, rssPeakMiB: peakRss / 2 ** 20, shellsLeft: left, engineExecsLeft: fuzzExecsAfter, crashed })}`);
   t.diagnostic(figure);
 
   assert.ok(stats.frames >= FRAMES * 0.99, `sent ${stats.frames} frames`);
