@@ -10,6 +10,7 @@ import { NoRoomError } from '../../server/labs/errors.ts';
 import { LabManager, type LabLimits } from '../../server/labs/manager.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { LabClaimedError, newLabId, type LabSpec, type SandboxProvider } from '../../server/sandbox/provider.ts';
+import { pollUntil } from '../helpers/engine.ts';
 
 const kind = (id: string): Lab =>
   parseLab(`test:${id}`, { id, title: id, chapter: 'test', hosts: [{ name: 'box', boot: ['echo start > /root/state'] }], preview: { host: 'box', port: 80 } });
@@ -110,12 +111,7 @@ describe('a warm pool', () => {
 
   test("a pool lab's shells are opened ahead: the learner's first terminal is one of them", async () => {
     const lab = await m.ensure(learner('ivy'), 'test-pool-one');
-    // Terminal shells carry their session id in ATELIER_TERMINAL.
-    const listShells = async () =>
-      (await m.exec(lab.labId, 'box', "grep -zh '^ATELIER_TERMINAL=' /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sort -u")).stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => l.replace('ATELIER_TERMINAL=', ''));
+    const listShells = () => terminalShells(m, lab.labId);
     const before = await listShells();
     assert.equal(before.length, 1, `one shell waits in the host: ${before.join(', ')}`);
     const first = await m.openTerminal(lab.labId, 'box', { cols: 100, rows: 30 });
@@ -192,28 +188,15 @@ describe('shells opened ahead for a lab a learner just created', () => {
   test("its first terminal of each host is the shell opened right after the creation, and a reset opens new ones", async () => {
     const m = manager({});
     const lab = await m.ensure(learner('nina'), 'test-pool-two');
-    const shells = async () =>
-      (await m.exec(lab.labId, 'box', "grep -zh '^ATELIER_TERMINAL=' /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sort -u")).stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => l.replace('ATELIER_TERMINAL=', ''));
+    const shells = () => terminalShells(m, lab.labId);
     // The shell opens in the background after the answer: it shows up in the host.
-    const deadline = Date.now() + 30_000;
-    let ahead = await shells();
-    while (ahead.length === 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      ahead = await shells();
-    }
+    const ahead = await pollUntil(shells, (list) => list.length > 0, 30_000, 100);
     assert.equal(ahead.length, 1);
     const term = await m.openTerminal(lab.labId, 'box', { cols: 90, rows: 20 });
     assert.equal(term.id, ahead[0]);
     await term.close();
     await m.reset(learner('nina'), 'test-pool-two');
-    let again = await shells();
-    while (again.length === 0 && Date.now() < deadline + 30_000) {
-      await new Promise((r) => setTimeout(r, 100));
-      again = await shells();
-    }
+    const again = await pollUntil(shells, (list) => list.length > 0, 30_000, 100);
     assert.equal(again.length, 1);
     assert.notEqual(again[0], ahead[0]);
     const next = await m.openTerminal(lab.labId, 'box', { cols: 90, rows: 20 });
@@ -295,3 +278,12 @@ describe('creations in a burst', () => {
     await m.stop();
   });
 });
+
+/** Terminal shells running in a lab's host `box`: each carries its session id in ATELIER_TERMINAL. */
+async function terminalShells(m: LabManager, labId: string): Promise<string[]> {
+  const r = await m.exec(labId, 'box', "grep -zh '^ATELIER_TERMINAL=' /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sort -u");
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.replace('ATELIER_TERMINAL=', ''));
+}
