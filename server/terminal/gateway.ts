@@ -19,6 +19,7 @@ import type { Identity } from '../http/identity.ts';
 import { originAllowed } from '../http/origin.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { UnknownLabError, type LabAccess } from './ports.ts';
+import { InputActivity } from './input-activity.ts';
 import { ShellSession, type ShellClient } from './shell-session.ts';
 
 export interface GatewayOptions {
@@ -30,7 +31,7 @@ export interface GatewayOptions {
   /** per-address limit of connections (absent: none) */
   addressAllowed?: (req: IncomingMessage) => boolean;
   graceMs: number;
-  /** a terminal's output rate past its burst (0: none), see ShellSession */
+  /** a terminal's output rate past its burst while others type (0: none), see ShellSession */
   outputBytesPerSecond?: number;
   helloTimeoutMs?: number;
   log?: (msg: string) => void;
@@ -41,6 +42,7 @@ export class TerminalGateway {
   readonly #sessions = new Map<string, ShellSession>();
   readonly #opening = new Map<string, Promise<ShellSession>>();
   readonly #perLearner = new Map<string, number>();
+  readonly #activity = new InputActivity();
   readonly #opts: GatewayOptions;
   readonly #heartbeat: NodeJS.Timeout;
 
@@ -229,6 +231,7 @@ export class TerminalGateway {
         const session = new ShellSession(shell, {
           graceMs: this.#opts.graceMs,
           outputBytesPerSecond: this.#opts.outputBytesPerSecond ?? 0,
+          activity: this.#activity,
           onClose: () => {
             if (this.#sessions.get(key) === session) this.#sessions.delete(key);
           },

@@ -2,6 +2,7 @@
 // back within the grace period (page reload, Wi-Fi change) reattaches to the same shell and gets the
 // recent screen contents replayed. At most one client is attached; a new one replaces the old one.
 import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from '../../protocol/terminal.ts';
+import type { InputActivity } from './input-activity.ts';
 import type { Shell } from './ports.ts';
 
 export interface ShellClient {
@@ -20,6 +21,19 @@ const OUTPUT_BURST_BYTES = 256 * 1024;
 const INTERRUPT_GRANT_BYTES = 4 * 1024 * 1024;
 /** …at most this often. */
 const INTERRUPT_EVERY_MS = 10_000;
+
+export interface SessionOptions {
+  graceMs: number;
+  onClose: () => void;
+  /**
+   * A shell's output rate once its burst is spent (0 or absent: none). Relaying a flood costs the engine
+   * and this process CPU that no container limit accounts for; past the rate the output is paused like
+   * for a slow client, so the program in the lab blocks instead.
+   */
+  outputBytesPerSecond?: number;
+  /** With it, the rate applies only while another terminal of the server is typed in (absent: always). */
+  activity?: InputActivity;
+}
 
 export class ShellSession {
   readonly shell: Shell;
@@ -42,14 +56,9 @@ export class ShellSession {
   /** peak of bytes sent but not yet acknowledged, for benchmarks */
   peakQueued = 0;
 
-  readonly #options: { graceMs: number; onClose: () => void; outputBytesPerSecond?: number };
+  readonly #options: SessionOptions;
 
-  /**
-   * outputBytesPerSecond: a shell's output rate once its burst is spent (0 or absent: none). Relaying a
-   * flood costs the engine and this process CPU that no container limit accounts for; past the rate the
-   * output is paused like for a slow client, so the program in the lab blocks instead.
-   */
-  constructor(shell: Shell, options: { graceMs: number; onClose: () => void; outputBytesPerSecond?: number }) {
+  constructor(shell: Shell, options: SessionOptions) {
     this.shell = shell;
     this.#options = options;
     shell.output.on('data', (chunk: Buffer) => this.#onOutput(chunk));
@@ -85,6 +94,7 @@ export class ShellSession {
 
   input(data: Buffer): void {
     this.#flush(); // flush on input: the learner sees output up to their keystroke at once
+    this.#options.activity?.noteInput(this);
     if ((this.#options.outputBytesPerSecond ?? 0) > 0 && (data.includes(0x03) || data.includes(0x1c) || data.includes(0x1a))) this.#interrupted();
     this.shell.write(data);
   }
@@ -157,6 +167,8 @@ export class ShellSession {
   #spend(bytes: number): void {
     const rate = this.#options.outputBytesPerSecond ?? 0;
     if (rate <= 0) return;
+    const { activity } = this.#options;
+    if (activity && !activity.othersActive(this) && this.#budget >= 0) return; // nobody to make room for
     const now = Date.now();
     // Refilled up to the burst; a larger budget granted after Ctrl-C is spent down, not cut.
     const cap = Math.max(OUTPUT_BURST_BYTES, this.#budget);
