@@ -52,12 +52,13 @@ if (process.send) {
 }
 
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    // Labs keep running in the engine: a restarted server finds them again.
-    server.close();
-    void Promise.allSettled([backend.close(), labs.close()]).then(() => process.exit(0));
-  });
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  // Labs keep running in the engine: a restarted server finds them again.
+  server.close();
+  void Promise.allSettled([backend.close(), labs.close()]).then(() => process.exit(0));
 }
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
+// Started by a benchmark over IPC: when that process dies, so does this one (no server left behind).
+if (process.send) process.on('disconnect', stop);

@@ -74,17 +74,22 @@ export async function execIn(container: string, command: string, timeoutMs = 30_
   return { exitCode: info.ExitCode ?? -1, stdout: out.text(), stderr: err.text() };
 }
 
-// Distinct ATELIER_TERMINAL values among the container's processes: one per shell the gateway opened
+// Distinct ATELIER_TERMINAL values among the container's processes: one per shell the server opened
 // and did not hang up yet.
-const COUNT_SESSIONS = `for d in /proc/[0-9]*; do tr '\\0' '\\n' < $d/environ 2>/dev/null | grep '^ATELIER_TERMINAL='; done | sort -u | wc -l`;
+const LIST_SESSIONS = `for d in /proc/[0-9]*; do tr '\\0' '\\n' < $d/environ 2>/dev/null | grep '^ATELIER_TERMINAL='; done | sort -u`;
 
 /** Terminal shells alive in a container (-1 when the container does not run). */
 export async function terminalSessions(container: string): Promise<number> {
+  return (await terminalSessionIds(container))?.length ?? -1;
+}
+
+/** The session ids of the terminal shells alive in a container (null when the container does not run). */
+export async function terminalSessionIds(container: string): Promise<string[] | null> {
   try {
-    const r = await execIn(container, COUNT_SESSIONS);
-    return Number(r.stdout.trim());
+    const r = await execIn(container, LIST_SESSIONS);
+    return r.stdout.split('\n').filter(Boolean).sort();
   } catch {
-    return -1;
+    return null;
   }
 }
 

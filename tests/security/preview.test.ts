@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 import { securityEnv, startBackend, type Backend } from '../helpers/backend.ts';
-import { containerName, execIn, labContainers, removeScope, terminalSessions } from '../helpers/engine.ts';
+import { containerName, execIn, labContainers, pollUntil, removeScope, terminalSessionIds } from '../helpers/engine.ts';
 import { COOKIE, Learner } from '../helpers/learner.ts';
 import { dist, ensureSiteBuilt } from '../helpers/site-build.ts';
 
@@ -23,6 +23,7 @@ let browser: Browser;
 let context: BrowserContext;
 let site: Page;
 let victimLabId = '';
+let shellsBefore: string[] | null = null;
 let previewUrl = '';
 let attacker: Learner;
 
@@ -132,6 +133,8 @@ before(async () => {
   }, LAB);
   victimLabId = info.labId;
   previewUrl = info.previewUrl;
+  // The server opens a shell ahead in each host of a new lab, for the panel's first hello: the victim's.
+  shellsBefore = await pollUntil(() => terminalSessionIds(containerName(victimLabId, 'web')), (ids) => (ids?.length ?? 0) > 0, 15_000);
   // The attacker's page lands in the victim's own lab (anyone who writes into a lab the victim opens).
   const page = Buffer.from(evilPage(server.url, attacker.cookie!)).toString('base64');
   const w = await execIn(containerName(victimLabId, 'web'), `echo ${page} | base64 -d > /scripts/evil.php && chmod 644 /scripts/evil.php`);
@@ -163,7 +166,8 @@ async function assertSiteUntouched(): Promise<void> {
   assert.equal(view.apache, 204, 'no lab was created for the victim');
   const containers = await labContainers(victimLabId);
   assert.ok(containers.every((c) => c.State === 'running'), 'the victim’s lab was not reset');
-  assert.equal(await terminalSessions(containerName(victimLabId, 'web')), 0, 'no terminal was opened in the victim’s lab');
+  // No new shell; and the one opened ahead was not taken: the page's WebSocket never opened (above).
+  assert.deepEqual(await terminalSessionIds(containerName(victimLabId, 'web')), shellsBefore, 'no terminal was opened in the victim’s lab');
   const cookies = await context.cookies(server.url);
   const learner = cookies.filter((c) => c.name === COOKIE);
   assert.equal(learner.length, 1, `one learner cookie in the browser: ${JSON.stringify(learner)}`);
