@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { listeningUrl } from '../../tests/helpers/server.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -65,21 +66,7 @@ export async function startBenchServer(name: string, env: Record<string, string>
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out = (out + d).slice(-200_000)));
   child.stderr!.on('data', (d: Buffer) => (out = (out + d).slice(-200_000)));
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start in 60 s:\n${out}`)), 60_000);
-    const check = () => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        ok(m[1]);
-      }
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`server exited with ${code}:\n${out}`));
-    });
-  });
+  const url = await listeningUrl(child, () => out, 60_000);
   const pid = child.pid!;
   const status = () => readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status())?.[1] ?? 0) * 1024;

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { listeningUrl } from './server.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -50,21 +51,7 @@ export async function startBackend(env: Record<string, string>): Promise<Backend
   child.stderr!.on('data', (d: Buffer) => (out += d));
   let exited = child.exitCode !== null;
   const exit = new Promise<void>((ok) => child.once('exit', () => ((exited = true), ok())));
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start in 60 s:\n${out}`)), 60_000);
-    const check = () => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        ok(m[1]);
-      }
-    };
-    child.stdout!.on('data', check);
-    void exit.then(() => {
-      clearTimeout(timer);
-      fail(new Error(`server exited with ${child.exitCode}:\n${out}`));
-    });
-  });
+  const url = await listeningUrl(child, () => out, 60_000);
   // A server on every address (HOST=0.0.0.0) is reached at 127.0.0.1, one of the site's default origins.
   const local = (u: string) => u.replace('//0.0.0.0:', '//127.0.0.1:');
   const previewUrl = local(/preview on (http:\/\/[^\s]+)/.exec(out)?.[1] ?? '');

@@ -1,5 +1,5 @@
 // Starts the real production server (node server/main.ts) on a free port for a test file.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 
@@ -23,21 +23,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d));
   child.stderr.on('data', (d: Buffer) => (out += d));
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start in 30 s:\n${out}`)), 30_000);
-    const check = () => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        ok(m[1]);
-      }
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`server exited with ${code}:\n${out}`));
-    });
-  });
+  const url = await listeningUrl(child, () => out, 30_000);
   const previewUrl = /preview on (http:\/\/[^\s]+)/.exec(out)?.[1] ?? '';
   return {
     url,
@@ -50,4 +36,26 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       await once(child, 'exit');
     },
   };
+}
+
+/**
+ * The site's URL once a starting server (server/main.ts) prints "listening on …"; fails with what it
+ * printed if it exits first or takes longer than `ms`. `output` must already collect stdout and stderr.
+ */
+export function listeningUrl(child: ChildProcess, output: () => string, ms: number): Promise<string> {
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start in ${ms / 1000} s:\n${output()}`)), ms);
+    const check = () => {
+      const m = /listening on (http:\/\/[^\s]+)/.exec(output());
+      if (m?.[1]) {
+        clearTimeout(timer);
+        ok(m[1]);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`server exited with ${code}:\n${output()}`));
+    });
+  });
 }
