@@ -8,6 +8,7 @@
 // `scenario` wraps it. Run alone: node bench/soak.ts [--quick]
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadLabs } from '../sandbox/labs/index.ts';
+import type { ScenarioOutput } from './lib/result.ts';
 import { BENCH_SCOPE_PREFIX } from './lib/server.ts';
 import { securityEnv, startBackend, type Backend } from '../tests/helpers/backend.ts';
 import { pollUntil, removeScope, scopeObjects, terminalSessions } from '../tests/helpers/engine.ts';
@@ -22,21 +23,6 @@ export interface SoakOptions {
   log?: (message: string) => void;
 }
 
-interface SoakFigure {
-  name: string;
-  value: number | null;
-  unit: string;
-  target?: { on: 'value'; op: '<=' | '>=' | '=='; limit: number };
-  note?: string;
-}
-
-export interface SoakOutput {
-  settings: Record<string, unknown>;
-  figures: SoakFigure[];
-  details?: Record<string, unknown>;
-  notes?: string[];
-}
-
 const IDLE_MINUTES = 1;
 const GRACE_SECONDS = 10;
 const MAX_LABS = 12;
@@ -46,7 +32,7 @@ const LEAVES: Leave[] = ['close', 'vanish', 'freeze', 'no-terminal', 'reset-then
 
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 
-export async function soak(opts: SoakOptions = {}): Promise<SoakOutput> {
+export async function soak(opts: SoakOptions = {}): Promise<ScenarioOutput> {
   const log = opts.log ?? ((m: string) => console.log(`[soak] ${m}`));
   const durationMs = opts.durationMs ?? (opts.quick ? 3 * 60_000 : 60 * 60_000);
   const concurrency = opts.concurrency ?? 4;
