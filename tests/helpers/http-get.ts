@@ -6,15 +6,15 @@ export interface PageResponse {
   body: string;
 }
 
-export function httpGet(target: { host: string; port: number }, path: string): Promise<PageResponse> {
+export function httpGet(target: { host: string; port: number }, path: string, timeoutMs = 20_000): Promise<PageResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: target.host, port: target.port, path, timeout: 20_000 }, (res) => {
+    const req = http.get({ host: target.host, port: target.port, path, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer within 20 s`)));
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer within ${timeoutMs / 1000} s`)));
     req.on('error', reject);
   });
 }

@@ -3,7 +3,6 @@
 // (Nginx + PHP-FPM over TCP, like the chapter's) keeps this file independent of sandbox/labs.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import Docker from 'dockerode';
 import { parseLab, type Lab } from '../../sandbox/labs/schema.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
+import { httpGet } from '../helpers/http-get.ts';
 import { firewallInPlace } from '../../server/sandbox/docker/firewall.ts';
 import {
   EngineError,
@@ -90,18 +90,7 @@ const docker = new Docker();
 let filesRoot: string;
 let provider: DockerProvider;
 
-function get(target: PreviewTarget, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: target.host, port: target.port, path, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
+const get = (target: PreviewTarget, path: string) => httpGet(target, path, 10_000);
 
 /** Everything the engine holds for a lab id (test labels only). */
 async function leftovers(labId: string): Promise<string[]> {
