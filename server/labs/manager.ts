@@ -296,15 +296,15 @@ export class LabManager {
     const prepared = shells?.get(host);
     shells?.delete(host);
     if (shells?.size === 0) this.#prepared.delete(labId);
-    let session = prepared ? await prepared.session : undefined;
-    if (session && prepared?.alive) {
-      // Its prompt waits in the stream; the learner's terminal size replaces the one it was opened with.
-      const ready = session;
-      session = await ready.resize(options.cols, options.rows).then(
-        () => ready,
-        () => undefined,
-      );
-    } else session = undefined;
+    const waiting = prepared ? await prepared.session : undefined;
+    // Its prompt waits in the stream; the learner's terminal size replaces the one it was opened with.
+    let session =
+      waiting && prepared?.alive
+        ? await waiting.resize(options.cols, options.rows).then(
+            () => waiting,
+            () => undefined,
+          )
+        : undefined;
     session ??= await this.#provider.openTerminal(labId, host, options);
     this.#activity.terminalOpened(labId);
     let counted = true;
