@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
 can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
+# Each external command a part needs that a fresh machine of this kind lacks, as command:package (Debian).
+# tests/unit/setup-tools.test.ts checks that every command the scripts call is declared here or is on a fresh
+# machine (tests/fixtures/fresh-machine-packages.txt), so a tool installed by hand cannot hide a missing step.
+TOOLS_docker="docker:docker.io dockerd:docker.io iptables:iptables"
+TOOLS_image="mmdebstrap:mmdebstrap"
 apt_updated=
 apt_install() {
   can_apt || die "missing: $* (install it, or run as root on Debian/Ubuntu so this script can)"
@@ -26,11 +31,20 @@ deps() {
   say "node $v"
 }
 
+# Installs the packages of a part's missing commands (TOOLS_<part>), in one apt-get call.
+need_tools() {
+  local pair missing=()
+  for pair in $1; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing from Debian: ${missing[*]}"
+  apt_install "${missing[@]}"
+}
+
 docker_engine() {
-  if ! docker info >/dev/null 2>&1 && ! command -v dockerd >/dev/null; then
-    say "installing Docker Engine from Debian (docker.io)"
-    apt_install docker.io iptables
-  fi
+  # A remote engine (DOCKER_HOST) needs only the client.
+  if ! docker info >/dev/null 2>&1; then need_tools "$TOOLS_docker"; fi
   if ! docker info >/dev/null 2>&1; then
     [ -n "${DOCKER_HOST:-}" ] && die "DOCKER_HOST=$DOCKER_HOST does not answer"
     command -v dockerd >/dev/null || die "missing: a running Docker Engine (or set DOCKER_HOST)"
@@ -51,6 +65,7 @@ chromium() {
 
 image() {
   docker_engine
+  need_tools "$TOOLS_image"
   bash sandbox/image/build.sh
 }
 

@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh deps docker image
 export PATH="$PWD/node_modules/.bin:$PATH"
 npm run build
-exec node server/main.ts
+exec node server/supervise.ts

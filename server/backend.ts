@@ -7,7 +7,7 @@ import { clientAddress } from './http/address.ts';
 import { labApi } from './http/api.ts';
 import { anonymousCookieIdentity } from './http/identity.ts';
 import { RateLimiter } from './http/rate-limit.ts';
-import type { WebSettings } from './http/settings.ts';
+import { previewOriginFor, type WebSettings } from './http/settings.ts';
 import { PreviewStatuses, previewProxy } from './preview/proxy.ts';
 import { TerminalGateway } from './terminal/gateway.ts';
 import type { LabAccess } from './terminal/ports.ts';
@@ -49,7 +49,7 @@ export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg:
     allowedOrigins: settings.siteOrigins,
     createLimiter: new RateLimiter(settings.labCreatesPerMinute, settings.labCreatesPerMinute),
     addressAllowed: perAddress(settings.labCreatesPerMinutePerAddress, settings.addressHeader),
-    previewOrigin: (req) => settings.previewOrigin ?? `http://${hostName(req)}:${settings.previewPort}`,
+    previewOrigin: (req) => previewOriginFor(settings, req),
     previewStatuses,
     log,
   });
@@ -70,13 +70,4 @@ export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg:
       await new Promise<void>((ok) => preview.close(() => ok()));
     },
   };
-}
-
-/** The host name the student used for the site (without port), so the preview is reachable the same way. */
-function hostName(req: IncomingMessage): string {
-  try {
-    return new URL(`http://${req.headers.host ?? 'localhost'}`).hostname; // keeps [::1] bracketed
-  } catch {
-    return 'localhost';
-  }
 }

@@ -133,6 +133,7 @@ export function labAccess(manager: LabManager): LabAccess {
       return {
         output: session.output,
         write: (data) => session.write(data),
+        drained: () => session.drained(),
         resize: (cols, rows) => session.resize(cols, rows),
         close: () => session.close(),
         exited: session.exited,

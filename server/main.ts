@@ -5,15 +5,19 @@ import { resolve } from 'node:path';
 import { createBackend } from './backend.ts';
 import { startLabs } from './compose.ts';
 import { staticSite } from './http/static-site.ts';
-import { bindPorts, webSettings } from './http/settings.ts';
+import { bindPorts, previewOriginFor, siteOriginFor, webSettings } from './http/settings.ts';
+import { inlineScriptHashes, siteHeaders } from './http/site-policy.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const settings = webSettings(process.env, root);
 const site = staticSite(resolve(root, 'dist'));
+const scriptHashes = inlineScriptHashes(resolve(root, 'dist'));
 const labs = await startLabs();
 const backend = createBackend(labs.access, settings);
 
 const server = createServer((req, res) => {
+  const headers = siteHeaders({ scriptHashes, siteOrigin: siteOriginFor(settings, req), previewOrigin: previewOriginFor(settings, req) });
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   backend.handleRequest(req, res).then(
     (handled) => handled || site(req, res),
     (err: unknown) => {

@@ -45,8 +45,10 @@ export function labApi(opts: ApiOptions) {
         return last ? json(res, 200, last) : (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true), true;
       }
       if (req.method === 'GET' && !action) {
-        const learner = opts.identity.ensure(req, res);
-        const lab = await opts.labs.find(learner, name);
+        // Never a new identity on a GET: a cross-site link (no SameSite=Strict cookie sent) would replace
+        // the learner's cookie, and with it their labs. Identities are issued by POSTs from the site only.
+        const learner = opts.identity.identify(req);
+        const lab = learner ? await opts.labs.find(learner, name) : null;
         // 204, not 404: "not started yet" is a normal answer, and browsers log every 404 as an error.
         if (!lab) return res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true;
         return json(res, 200, info(req, lab)), true;

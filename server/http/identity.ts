@@ -2,7 +2,7 @@
 // can replace this later by implementing the same Identity interface.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseCookie, stringifySetCookie } from 'cookie';
+import { stringifySetCookie } from 'cookie';
 
 export interface Identity {
   /** The learner id of a request, or null when it carries no valid credential. */
@@ -13,6 +13,8 @@ export interface Identity {
 
 export const COOKIE_NAME = 'atelier_learner';
 const ID = /^[A-Za-z0-9_-]{22}$/;
+/** id.issuedAt.signature, as sent in a Cookie header (bounded: a signed value is about 80 characters) */
+const COOKIE_VALUE = new RegExp(`(?:^|;)\\s*${COOKIE_NAME}=([A-Za-z0-9_.-]{1,200})(?=;|\\s|$)`, 'g');
 
 export function anonymousCookieIdentity(opts: { secret: Buffer; secure: boolean; maxAgeSeconds: number }): Identity {
   const sign = (payload: string) => createHmac('sha256', opts.secret).update(payload).digest('base64url');
@@ -26,11 +28,15 @@ export function anonymousCookieIdentity(opts: { secret: Buffer; secure: boolean;
     if (Date.now() - Number(issued) > opts.maxAgeSeconds * 1000) return null;
     return id;
   };
+  // Every cookie of that name is tried, whatever else the header carries: other cookies of the host
+  // (cookies ignore ports), however many or large, never cost a learner their identity.
   const identify = (req: IncomingMessage) => {
-    const header = req.headers.cookie;
-    if (!header || header.length > 8192) return null;
-    const value = parseCookie(header)[COOKIE_NAME];
-    return value ? verify(value) : null;
+    let tried = 0;
+    for (const [, value] of (req.headers.cookie ?? '').matchAll(COOKIE_VALUE)) {
+      const id = value ? verify(value) : null;
+      if (id || ++tried >= 8) return id; // a few candidates at most: each costs an HMAC
+    }
+    return null;
   };
   return {
     identify,

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { normalizeOrigin } from './origin.ts';
+import type { IncomingMessage } from 'node:http';
+import { normalizeOrigin, requestOrigin } from './origin.ts';
 
 const int = (def: number) => z.coerce.number().int().min(0).default(def);
 
@@ -91,6 +92,22 @@ export function webSettings(env: NodeJS.ProcessEnv = process.env, root = process
     connectsPerMinutePerAddress: e.ATELIER_CONNECTS_PER_MINUTE_PER_ADDRESS,
     addressHeader: e.ATELIER_ADDRESS_HEADER ?? null,
   };
+}
+
+/**
+ * The site origin a request came to, if it is one of the configured ones; else the first of them (a
+ * forged Host header never chooses where the page points).
+ */
+export function siteOriginFor(settings: WebSettings, req: IncomingMessage): string {
+  const asked = requestOrigin(req, settings.secureCookie);
+  if (asked && settings.siteOrigins.has(asked)) return asked;
+  return [...settings.siteOrigins][0] ?? 'http://localhost';
+}
+
+/** The preview's origin for a request: ATELIER_PREVIEW_ORIGIN, else the site's host name on the preview port. */
+export function previewOriginFor(settings: WebSettings, req: IncomingMessage): string {
+  if (settings.previewOrigin) return settings.previewOrigin;
+  return `http://${new URL(siteOriginFor(settings, req)).hostname}:${settings.previewPort}`;
 }
 
 /** A restart must not log every learner out (their labs live on in the engine): keep the key on disk. */

@@ -27,7 +27,9 @@ export function staticSite(distDir: string): Handler {
     // /06-php-multitenant → /06-php-multitenant/ so that relative URLs and anchors behave like in dev.
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (!path.endsWith('/') && !path.includes('.') && isDir(join(distDir, decodeSafe(path)))) {
-      res.writeHead(301, { Location: path + '/' + (req.url?.slice(path.length) ?? '') }).end();
+      // One leading slash: `//host` in Location would send the browser to another site.
+      const local = `/${path.replace(/^[/\\]+/, '')}/`;
+      res.writeHead(301, { Location: local + (req.url?.slice(path.length) ?? '') }).end();
       return;
     }
     serve(req, res, () => {

@@ -19,6 +19,7 @@ import {
 import { ActivityTracker } from './activity.ts';
 import { NoRoomError, UnknownLabKindError } from './errors.ts';
 import { WarmPool } from './pool.ts';
+import { PreviewTargets } from './preview-targets.ts';
 import { CreationQueue } from './queue.ts';
 import { labsToReap, type ReapDecision } from './reaper.ts';
 
@@ -73,6 +74,7 @@ export class LabManager {
   readonly #queue: CreationQueue;
   /** pool labs' shells, opened ahead (labId → host → shell): the learner's first hello takes one */
   readonly #prepared = new Map<string, Map<string, PreparedShell>>();
+  readonly #previews: PreviewTargets;
 
   constructor(options: LabManagerOptions) {
     this.#provider = options.provider;
@@ -83,6 +85,13 @@ export class LabManager {
     this.#log = options.log ?? ((m) => console.error(`[labs] ${m}`));
     this.#activity = new ActivityTracker(this.#now);
     this.#pool = new WarmPool({ sizes: options.pool ?? {}, create: (id) => this.#createPooled(id), log: this.#log });
+    this.#previews = new PreviewTargets(
+      {
+        labIds: async () => (await this.#provider.listLabs()).map((l) => l.labId),
+        target: (labId) => this.#provider.previewTarget(labId),
+      },
+      this.#now,
+    );
   }
 
   /** Reaps once (what a previous run left), fills the warm pool, then reaps periodically. */
@@ -122,6 +131,7 @@ export class LabManager {
     const labs = await this.#provider.listLabs({ owner, definitionId });
     const lab = labs.filter((l) => l.state !== 'partial' || this.#busy.has(l.labId)).at(-1);
     if (lab) this.#activity.seen(lab.labId);
+    if (lab) this.#previews.known(lab.labId);
     return lab;
   }
 
@@ -138,7 +148,9 @@ export class LabManager {
     const key = `${owner}\0${definitionId}`;
     let pending = this.#pending.get(key);
     if (!pending) {
-      pending = this.#ensure(owner, definition).finally(() => this.#pending.delete(key));
+      pending = this.#ensure(owner, definition)
+        .then((lab) => (this.#previews.known(lab.labId), lab))
+        .finally(() => this.#pending.delete(key));
       this.#pending.set(key, pending);
     }
     return pending;
@@ -241,7 +253,9 @@ export class LabManager {
 
   async #reset(labId: string): Promise<LabInfo> {
     this.#prepared.delete(labId); // their hosts are recreated: the shells end with them
+    this.#previews.forget(labId, false);
     const lab = await this.#queue.run('learner', () => this.#provider.resetLab(labId));
+    this.#previews.forget(labId, false); // a preview during the reset may have cached an old address
     const definition = this.#definitions(lab.definitionId);
     if (definition) void this.#openShells(labId, definition);
     return lab;
@@ -326,10 +340,12 @@ export class LabManager {
     return this.#provider.service(labId, host, name, action);
   }
 
-  /** Where the preview proxy connects; LabNotFoundError when there is no such lab. */
-  async previewTarget(labId: string): Promise<PreviewTarget> {
-    if (!(await this.#provider.getLab(labId))) throw new LabNotFoundError(labId);
-    return this.#provider.previewTarget(labId);
+  /**
+   * Where the preview proxy connects; LabNotFoundError when there is no such lab. Cached: anyone can
+   * send preview requests, with any lab id, and they must not drive the engine.
+   */
+  previewTarget(labId: string): Promise<PreviewTarget> {
+    return this.#previews.get(labId);
   }
 
   /** The learner did something in the lab (keystroke, page view): postpones the idle timeout. */
@@ -381,6 +397,7 @@ export class LabManager {
   async #remove(labId: string, reason: string): Promise<void> {
     this.#pool.forget(labId);
     this.#prepared.delete(labId); // the shells end with the hosts
+    this.#previews.forget(labId, true);
     await this.#busyWith(labId, () => this.#provider.destroyLab(labId));
     this.#activity.forget(labId);
     this.#log(`removed lab ${labId} (${reason})`);

@@ -1,19 +1,18 @@
 // The preview: an HTTP proxy on its own origin (another port or host name), so HTML and JavaScript
 // written by a learner can neither read the course site's cookies nor call its API as the site.
-// /p/{labId}/path → the lab's preview host and port. Status codes and bodies pass through untouched:
-// the chapter's 502 and 503 must be seen as they are.
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+// /p/{labId}/path → the lab's preview host and port. Status codes and bodies pass through: the chapter's
+// 502 and 503 must be seen as they are. Anything the lab answers is hostile input (the learner is root
+// there): a bad answer fails that one request with a 502, never the process.
+import { request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { COOKIE_NAME } from '../http/identity.ts';
 import type { LabAccess } from '../terminal/ports.ts';
+import { LabBudgets } from './lab-budget.ts';
+import { previewResponseHeaders, statusLine } from './response-headers.ts';
 
 const ROUTE = /^\/p\/([A-Za-z0-9_-]{8,64})(\/.*)?$/;
-/**
- * Every preview document is sandboxed as in the lab panel's iframe, also when opened in a tab of its own:
- * its origin is opaque, so its scripts cannot write cookies, which the site would receive (cookies ignore
- * ports, so the preview's host is the site's host for them).
- */
-const SANDBOX = 'sandbox allow-scripts allow-forms allow-popups';
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'];
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length'];
 
 export interface PreviewResult {
   path: string;
@@ -39,59 +38,128 @@ export class PreviewStatuses {
   }
 }
 
-export function previewProxy(labs: LabAccess, opts: { timeoutMs: number; statuses?: PreviewStatuses }) {
+export interface PreviewOptions {
+  /** idle time on the lab's connection before the request fails */
+  timeoutMs: number;
+  statuses?: PreviewStatuses;
+  /** largest request body relayed to a lab (413 past it) */
+  maxBodyBytes?: number;
+  /** per lab: requests at once, and bytes per second both ways past a burst */
+  concurrent?: number;
+  bytesPerSecond?: number;
+  burstBytes?: number;
+}
+
+export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
+  const maxBody = opts.maxBodyBytes ?? 8 * 1024 * 1024;
+  const budgets = new LabBudgets({
+    concurrent: opts.concurrent ?? 16,
+    bytesPerSecond: opts.bytesPerSecond ?? 4 * 1024 * 1024,
+    burstBytes: opts.burstBytes ?? 16 * 1024 * 1024,
+  });
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const m = ROUTE.exec(url);
     const fail = (status: number, text: string) => {
+      if (res.writableEnded) return;
       if (res.headersSent) return res.destroy();
       res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(text);
     };
     if (!m) return fail(404, 'Aperçu : adresse inconnue.');
     const labId = m[1]!;
-    if (!m[2]) return res.writeHead(308, { Location: `/p/${labId}/` }).end();
+    const path = m[2];
+    if (!path) return res.writeHead(308, { Location: `/p/${labId}/` }).end();
+    const bodyLength = Number(req.headers['content-length'] ?? 0);
+    if (!(bodyLength <= maxBody)) return fail(413, `Aperçu : corps de requête trop gros (${maxBody} octets au plus).`);
     let target: { host: string; port: number } | null;
     try {
       target = await labs.previewTarget(labId);
     } catch {
-      return fail(503, "Aperçu : le moteur de conteneurs ne répond pas.");
+      return fail(503, 'Aperçu : le moteur de conteneurs ne répond pas.');
     }
     if (!target) return fail(404, "Aperçu : ce lab n'existe pas (ou plus).");
+    const slot = budgets.acquire(labId);
+    if (!slot) return fail(429, 'Aperçu : trop de requêtes en cours pour ce lab ; rechargez dans un instant.');
+    res.once('close', () => slot.release());
     labs.touch(labId);
 
-    const headers = { ...req.headers };
-    for (const h of HOP_BY_HOP) delete headers[h];
-    headers.host = 'localhost';
-    headers.cookie = stripSiteCookie(req.headers.cookie);
-    if (!headers.cookie) delete headers.cookie;
-    const upstream = request(
-      { host: target.host, port: target.port, method: req.method, path: m[2], headers, timeout: opts.timeoutMs },
-      (up) => {
-        const out: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) out[k] = v;
-        // The lab must not set the site's cookie either (a learner would hand theirs to whoever opens the page).
-        const cookies = (up.headers['set-cookie'] ?? []).filter((c) => !touchesSiteCookie(c));
-        if (cookies.length > 0) out['set-cookie'] = cookies;
-        else delete out['set-cookie'];
-        const csp = up.headers['content-security-policy'];
-        out['content-security-policy'] = csp ? [String(csp), SANDBOX] : SANDBOX;
-        // A redirect to an absolute path stays inside this lab's prefix.
-        const loc = up.headers.location;
-        if (typeof loc === 'string' && loc.startsWith('/') && !loc.startsWith('//')) out.location = `/p/${labId}${loc}`;
-        res.writeHead(up.statusCode ?? 502, up.statusMessage, out);
-        if (req.headers['sec-fetch-dest'] !== 'image' && req.headers['sec-fetch-dest'] !== 'script' && req.headers['sec-fetch-dest'] !== 'style') {
-          opts.statuses?.record(labId, { path: m[2]!, status: up.statusCode ?? 0, statusText: up.statusMessage ?? '', at: Date.now() });
-        }
-        up.pipe(res);
-      },
-    );
-    upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
-    upstream.on('error', () => {
-      opts.statuses?.record(labId, { path: m[2]!, status: 0, statusText: 'pas de réponse du serveur web du lab', at: Date.now() });
-      fail(502, "Aperçu : le serveur web du lab ne répond pas (port fermé ou service arrêté).");
+    const record = (status: number, statusText: string) => {
+      const dest = req.headers['sec-fetch-dest'];
+      if (dest === 'image' || dest === 'script' || dest === 'style') return; // the page's own status is what the student sees
+      opts.statuses?.record(labId, { path, status, statusText, at: Date.now() });
+    };
+    const upstream = request({
+      host: target.host,
+      port: target.port,
+      method: req.method,
+      path,
+      headers: requestHeaders(req),
+      timeout: opts.timeoutMs,
     });
-    req.pipe(upstream);
+    upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
+    upstream.on('response', (up) => answer(up));
+    upstream.on('error', () => {
+      if (res.headersSent) return void (res.writableEnded || res.destroy());
+      record(0, 'pas de réponse du serveur web du lab');
+      fail(502, 'Aperçu : le serveur web du lab ne répond pas (port fermé ou service arrêté).');
+    });
+    res.once('close', () => upstream.destroy());
+
+    const answer = (up: IncomingMessage) => {
+      const line = statusLine(up.statusCode, up.statusMessage);
+      if (!line) {
+        up.destroy();
+        record(0, `réponse invalide du serveur web du lab (code ${String(up.statusCode)})`);
+        return fail(502, `Aperçu : le serveur web du lab a répondu un code HTTP invalide (${String(up.statusCode)}).`);
+      }
+      try {
+        res.writeHead(line.status, line.reason, previewResponseHeaders(up.headers, `/p/${labId}`));
+      } catch {
+        // Checked above; a header Node still refuses must fail this request only.
+        up.destroy();
+        return fail(502, 'Aperçu : le serveur web du lab a répondu des en-têtes invalides.');
+      }
+      record(line.status, line.reason ?? '');
+      pipeline(up, slot.meter(), res).catch(() => res.destroy());
+    };
+
+    // The body, bounded and metered; a chunked one stays chunked (requestHeaders). Not pipeline(): an
+    // upstream that fails must not destroy the browser's request, which still gets this proxy's answer.
+    const limit = bodyLimit(maxBody);
+    limit.on('error', () => {
+      fail(413, `Aperçu : corps de requête trop gros (${maxBody} octets au plus).`);
+      upstream.destroy();
+    });
+    req.on('error', () => upstream.destroy());
+    req.pipe(limit).pipe(slot.meter()).pipe(upstream);
   };
+}
+
+/**
+ * The browser's request headers for the lab, without hop-by-hop headers and the site's cookie. The body's
+ * framing is set again from what Node parsed, so a lab never receives a body framed differently from what
+ * this proxy read (request smuggling into the lab).
+ */
+function requestHeaders(req: IncomingMessage): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { ...req.headers };
+  for (const h of HOP_BY_HOP) delete headers[h];
+  headers.host = 'localhost';
+  const cookie = stripSiteCookie(req.headers.cookie);
+  if (cookie) headers.cookie = cookie;
+  else delete headers.cookie;
+  if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+  else if (req.headers['content-length'] !== undefined) headers['content-length'] = req.headers['content-length'];
+  return headers;
+}
+
+function bodyLimit(max: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      done(seen > max ? new Error('request body too large') : null, chunk);
+    },
+  });
 }
 
 function stripSiteCookie(cookie: string | undefined): string {
@@ -101,10 +169,4 @@ function stripSiteCookie(cookie: string | undefined): string {
     .map((c) => c.trim())
     .filter((c) => c && !c.startsWith(`${COOKIE_NAME}=`))
     .join('; ');
-}
-
-/** A Set-Cookie whose name (or, for a nameless cookie, value) is the site's cookie, in any case. */
-function touchesSiteCookie(setCookie: string): boolean {
-  const pair = setCookie.split(';')[0] ?? '';
-  return pair.toLowerCase().includes(COOKIE_NAME.toLowerCase());
 }

@@ -78,7 +78,9 @@ export interface TerminalOptions {
 
 /**
  * An interactive shell (`bash -l`, as root, at the host's workdir) on a pseudo-terminal.
- * Flow control: pausing `output` stops reading from the engine, which stops the shell's writes.
+ * Flow control, both ways: pausing `output` stops reading from the engine, which stops the shell's
+ * writes; `write` returning false says the engine is behind on input, and the caller stops sending
+ * until `drained()` settles.
  */
 export interface TerminalSession {
   readonly id: string;
@@ -86,7 +88,10 @@ export interface TerminalSession {
   readonly host: string;
   /** raw terminal bytes; ends when the shell exits or the session is closed */
   readonly output: Readable;
-  write(data: string | Uint8Array): void;
+  /** false: buffered past the high-water mark, wait for drained() before writing more */
+  write(data: string | Uint8Array): boolean;
+  /** settles once input may be written again (or the session ended) */
+  drained(): Promise<void>;
   resize(cols: number, rows: number): Promise<void>;
   /** hangs up the shell (SIGHUP, like closing a terminal window) and ends the stream; idempotent */
   close(): Promise<void>;

@@ -2,10 +2,15 @@
 // lab manager to this; nothing here knows which engine runs the labs.
 import type { Readable } from 'node:stream';
 
-/** A shell in a lab host: raw bytes both ways. Pausing `output` must stop reading from the engine. */
+/**
+ * A shell in a lab host: raw bytes both ways, flow-controlled both ways. Pausing `output` must stop
+ * reading from the engine; `write` returns false when input is buffered past its mark, and `drained()`
+ * settles when more may be written.
+ */
 export interface Shell {
   readonly output: Readable;
-  write(data: Buffer): void;
+  write(data: Buffer): boolean;
+  drained(): Promise<void>;
   resize(cols: number, rows: number): Promise<void>;
   close(): Promise<void>;
   readonly exited: Promise<unknown>;

@@ -65,6 +65,10 @@ export class ShellSession {
     shell.output.on('error', () => this.close());
     shell.output.on('end', () => this.close());
     void shell.exited.then(() => this.close(), () => this.close());
+    // Born detached: until a client attaches, the shell is read no further and waits out a grace period
+    // (a client that says hello and leaves before the shell opens must not leave it running unread).
+    this.#updateFlow();
+    this.#startGrace();
   }
 
   get closed(): boolean {
@@ -88,15 +92,21 @@ export class ShellSession {
     if (this.#client !== client) return;
     this.#client = null;
     this.#updateFlow();
+    this.#startGrace();
+  }
+
+  #startGrace(): void {
+    if (this.#graceTimer) clearTimeout(this.#graceTimer);
     this.#graceTimer = setTimeout(() => this.close(), this.#options.graceMs);
     this.#graceTimer.unref();
   }
 
-  input(data: Buffer): void {
+  /** Writes the learner's keys; false: the shell is behind, send no more before shell.drained(). */
+  input(data: Buffer): boolean {
     this.#flush(); // flush on input: the learner sees output up to their keystroke at once
     this.#options.activity?.noteInput(this);
     if ((this.#options.outputBytesPerSecond ?? 0) > 0 && (data.includes(0x03) || data.includes(0x1c) || data.includes(0x1a))) this.#interrupted();
-    this.shell.write(data);
+    return this.shell.write(data);
   }
 
   /**

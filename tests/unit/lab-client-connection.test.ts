@@ -56,7 +56,8 @@ function localLabs(): LabAccess {
       void exited.then(() => output.push(null));
       const shell: Shell = {
         output,
-        write: (data) => p.write(data.toString('utf8')),
+        write: (data) => (p.write(data.toString('utf8')), true),
+        drained: async () => {},
         resize: async (c, r) => p.resize(c, r),
         close: async () => {
           try {

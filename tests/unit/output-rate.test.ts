@@ -32,7 +32,7 @@ test('InputActivity: others count as active for ACTIVE_MS after their last keyst
 /** A shell whose output this test writes, counting how much the session let through to its client. */
 function floodingShell() {
   const output = new PassThrough({ highWaterMark: 16 * 1024 });
-  const shell: Shell = { output, write: () => {}, resize: async () => {}, close: async () => {}, exited: new Promise(() => {}) };
+  const shell: Shell = { output, write: () => true, drained: async () => {}, resize: async () => {}, close: async () => {}, exited: new Promise(() => {}) };
   return { shell, output };
 }
 

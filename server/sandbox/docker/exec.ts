@@ -199,7 +199,19 @@ export async function openShell(docker: Docker, container: string, options: Shel
     host: options.host,
     output: socket,
     write(data) {
-      if (!socket.destroyed && socket.writable) socket.write(data);
+      return socket.destroyed || !socket.writable || socket.write(data);
+    },
+    drained() {
+      if (socket.destroyed || !socket.writableNeedDrain) return Promise.resolve();
+      return new Promise((resolve) => {
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
     },
     resize,
     close() {
