@@ -53,7 +53,13 @@ export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg:
     previewStatuses,
     log,
   });
-  const proxy = previewProxy(labs, { timeoutMs: 15_000, statuses: previewStatuses });
+  const proxy = previewProxy(labs, {
+    timeoutMs: 15_000,
+    statuses: previewStatuses,
+    concurrent: settings.previewRequestsPerLab,
+    bytesPerSecond: settings.previewBytesPerSecond,
+    burstBytes: 4 * settings.previewBytesPerSecond,
+  });
   const preview = createServer((req, res) => {
     proxy(req, res).catch((err: unknown) => {
       log(`preview: ${String(err)}`);

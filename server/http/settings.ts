@@ -25,6 +25,9 @@ const Env = z.object({
   ATELIER_CONNECTIONS_PER_LEARNER: int(16),
   /** a terminal's output rate (KiB/s) past a 256 KiB burst, 0 = none: a flood costs CPU outside the lab's limits */
   ATELIER_TERMINAL_OUTPUT_KIB_PER_SECOND: int(1024),
+  /** a lab's preview: bytes relayed per second both ways (KiB/s) past a burst of 4 s, and requests at once */
+  ATELIER_PREVIEW_KIB_PER_SECOND: int(4096),
+  ATELIER_PREVIEW_REQUESTS_PER_LAB: int(16),
   ATELIER_CONNECTS_PER_MINUTE: int(60),
   ATELIER_LAB_CREATES_PER_MINUTE: int(10),
   /**
@@ -48,6 +51,8 @@ export interface WebSettings {
   graceMs: number;
   connectionsPerLearner: number;
   terminalOutputBytesPerSecond: number;
+  previewBytesPerSecond: number;
+  previewRequestsPerLab: number;
   connectsPerMinute: number;
   labCreatesPerMinute: number;
   labCreatesPerMinutePerAddress: number;
@@ -86,6 +91,8 @@ export function webSettings(env: NodeJS.ProcessEnv = process.env, root = process
     graceMs: e.ATELIER_GRACE_SECONDS * 1000,
     connectionsPerLearner: e.ATELIER_CONNECTIONS_PER_LEARNER,
     terminalOutputBytesPerSecond: e.ATELIER_TERMINAL_OUTPUT_KIB_PER_SECOND * 1024,
+    previewBytesPerSecond: Math.max(1, e.ATELIER_PREVIEW_KIB_PER_SECOND) * 1024,
+    previewRequestsPerLab: Math.max(1, e.ATELIER_PREVIEW_REQUESTS_PER_LAB),
     connectsPerMinute: e.ATELIER_CONNECTS_PER_MINUTE,
     labCreatesPerMinute: e.ATELIER_LAB_CREATES_PER_MINUTE,
     labCreatesPerMinutePerAddress: e.ATELIER_LAB_CREATES_PER_MINUTE_PER_ADDRESS,

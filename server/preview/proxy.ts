@@ -95,6 +95,8 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
       path,
       headers: requestHeaders(req),
       timeout: opts.timeoutMs,
+      // One connection per request: what a lab sends after its answer can never be read as the next one.
+      agent: false,
     });
     upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
     upstream.on('response', (up) => answer(up));

@@ -93,7 +93,6 @@ export class TerminalGateway {
   #beat(): void {
     for (const ws of this.#wss.clients) {
       const alive = ws as WebSocket & { atelierAlive?: boolean };
-      if (ws.isPaused) continue; // held for input flow control: its pongs wait unread in the socket
       if (alive.atelierAlive === false) {
         ws.terminate(); // silent for a whole interval: a dead peer (laptop asleep, cable pulled)
         continue;
@@ -129,7 +128,9 @@ export class TerminalGateway {
         if (isBinary) {
           if (!session) throw new ProtocolError('not-ready', 'terminal not attached yet: send hello first');
           // Input flow control: while the shell does not read (e.g. `stty -echo; sleep 60`), the engine's
-          // connection backs up and this socket is read no further, so TCP holds the client back.
+          // connection backs up and this socket is read no further, so TCP holds the client back. Its
+          // pongs wait unread too: held for a whole heartbeat, the connection ends like a silent one
+          // (the shell stays for the grace period, and the client reconnects to it).
           if (!session.input(bytes) && !ws.isPaused) {
             ws.pause();
             void session.shell.drained().then(() => ws.readyState === ws.OPEN && ws.resume());
