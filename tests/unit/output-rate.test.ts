@@ -69,3 +69,20 @@ test('ShellSession: a flood is not held back while nobody else types, and is at 
   session.close();
   output.destroy();
 });
+
+test('ShellSession: a shell no client ever attached to is read no further and ends after its grace period', async () => {
+  const output = new PassThrough();
+  let closed = false;
+  const shell: Shell = {
+    output,
+    write: () => true,
+    drained: async () => {},
+    resize: async () => {},
+    close: async () => void (closed = true),
+    exited: new Promise(() => {}),
+  };
+  const ended = new Promise<void>((ok) => new ShellSession(shell, { graceMs: 50, onClose: ok }));
+  assert.equal(output.isPaused(), true, 'born paused: nobody reads it');
+  await ended;
+  assert.equal(closed, true, 'hung up once the grace period is over');
+});
