@@ -3,9 +3,8 @@
 // /p/{labId}/path → the lab's preview host and port. Status codes and bodies pass through: the chapter's
 // 502 and 503 must be seen as they are. Anything the lab answers is hostile input (the learner is root
 // there): a bad answer fails that one request with a 502, never the process.
-import { request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { request, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { COOKIE_NAME } from '../http/identity.ts';
 import type { LabAccess } from '../terminal/ports.ts';
 import { LabBudgets } from './lab-budget.ts';
@@ -60,15 +59,20 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const m = ROUTE.exec(url);
-    const fail = (status: number, text: string) => {
+    const fail = (status: number, text: string): void => {
       if (res.writableEnded) return;
-      if (res.headersSent) return res.destroy();
-      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(text);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // Headers of a lab answer that failed before its first byte are not this answer's.
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.writeHead(status, STATUS_CODES[status], { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(text);
     };
     if (!m) return fail(404, 'Aperçu : adresse inconnue.');
     const labId = m[1]!;
     const path = m[2];
-    if (!path) return res.writeHead(308, { Location: `/p/${labId}/` }).end();
+    if (!path) return void res.writeHead(308, { Location: `/p/${labId}/` }).end();
     const bodyLength = Number(req.headers['content-length'] ?? 0);
     if (!(bodyLength <= maxBody)) return fail(413, `Aperçu : corps de requête trop gros (${maxBody} octets au plus).`);
     let target: { host: string; port: number } | null;
@@ -101,7 +105,7 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
     upstream.on('response', (up) => answer(up));
     upstream.on('error', () => {
-      if (res.headersSent) return void (res.writableEnded || res.destroy());
+      if (res.headersSent) return fail(0, ''); // mid-answer: cut the connection
       record(0, 'pas de réponse du serveur web du lab');
       fail(502, 'Aperçu : le serveur web du lab ne répond pas (port fermé ou service arrêté).');
     });
@@ -114,15 +118,27 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
         record(0, `réponse invalide du serveur web du lab (code ${String(up.statusCode)})`);
         return fail(502, `Aperçu : le serveur web du lab a répondu un code HTTP invalide (${String(up.statusCode)}).`);
       }
+      // Set, not written: they leave with the first body byte (or the end), so a lab answer that breaks
+      // before it (bytes after a 304, a bad first chunk, an early close) still gets this proxy's 502.
       try {
-        res.writeHead(line.status, line.reason, previewResponseHeaders(up.headers, `/p/${labId}`));
+        res.statusCode = line.status;
+        res.statusMessage = line.reason ?? STATUS_CODES[line.status] ?? '';
+        for (const [name, value] of Object.entries(previewResponseHeaders(up.headers, `/p/${labId}`))) if (value !== undefined) res.setHeader(name, value);
       } catch {
         // Checked above; a header Node still refuses must fail this request only.
         up.destroy();
         return fail(502, 'Aperçu : le serveur web du lab a répondu des en-têtes invalides.');
       }
       record(line.status, line.reason ?? '');
-      pipeline(up, slot.meter(), res).catch(() => res.destroy());
+      // Not pipeline(): it would destroy the browser's response, which may still get the 502 below.
+      const meter = slot.meter();
+      const broken = () => {
+        record(0, 'réponse du serveur web du lab interrompue');
+        fail(502, 'Aperçu : la réponse du serveur web du lab est invalide ou interrompue.');
+      };
+      up.on('error', broken);
+      meter.on('error', broken);
+      up.pipe(meter).pipe(res);
     };
 
     // The body, bounded and metered; a chunked one stays chunked (requestHeaders). Not pipeline(): an

@@ -53,7 +53,7 @@ export function previewResponseHeaders(upstream: IncomingHttpHeaders, labPrefix:
   for (const [name, value] of Object.entries(upstream)) {
     if (value === undefined || !(PASSED.has(name) || name.startsWith('x-'))) continue;
     const values = Array.isArray(value) ? value : [value];
-    if (!values.every((v) => validHeader(name, v))) continue;
+    if (values.length === 0 || !values.every((v) => validHeader(name, v))) continue;
     out[name] = value;
   }
   const location = out.location;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server.ts';
-import { ensureSiteBuilt, root } from '../helpers/site-build.ts';
+import { chapter, chapters, ensureSiteBuilt, root } from '../helpers/site-build.ts';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const axeSource = readFileSync(join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
@@ -64,7 +64,8 @@ async function open(path: string, options: { width?: number; colorScheme?: 'ligh
 }
 
 async function seriousAxeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: axeSource });
+  // Evaluated through the DevTools protocol: the site's Content-Security-Policy allows no injected script tag.
+  await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown }> }> }> } }).axe;
     const result = await axe.run(document);
@@ -130,8 +131,8 @@ describe('the FastCGI chapter in Chromium', () => {
     await page.close();
   });
 
-  test('at 375 px wide the page does not scroll sideways', async () => {
-    for (const path of ['/', '/05-fastcgi/', '/06-php-multitenant/']) {
+  test('at 375 px wide no page scrolls sideways (the home page and every chapter)', async () => {
+    for (const path of ['/', ...chapters().map((c) => c.href)]) {
       const { page } = await open(path, { width: 375 });
       const { scrollWidth, clientWidth } = await page.evaluate(() => ({
         scrollWidth: document.documentElement.scrollWidth,
@@ -181,12 +182,14 @@ describe('navigation between pages', () => {
     await page.close();
   });
 
-  test('the conclusion link /06-php-multitenant reaches the chapter 06 placeholder', async () => {
+  test('the conclusion link /06-php-multitenant reaches chapter 06, its banner if it is still to come', async () => {
+    const six = chapter('06-php-multitenant');
     const { page, problems } = await open('/05-fastcgi/');
     await page.locator('.prose a[href="/06-php-multitenant"]').click();
     await page.waitForURL(/\/06-php-multitenant\/?$/);
-    assert.match((await page.locator('h1').textContent()) ?? '', /Héberger plusieurs sites avec PHP-FPM/);
-    assert.match((await page.locator('.status-banner').textContent()) ?? '', /en cours d’écriture/);
+    assert.equal(comparable((await page.locator('h1').textContent()) ?? ''), comparable(six.title));
+    if (six.status === 'coming') assert.match((await page.locator('.status-banner').textContent()) ?? '', /en cours d’écriture/);
+    else assert.equal(await page.locator('.status-banner').count(), 0, 'no banner on a published chapter');
     assert.deepEqual(problems, []);
     await page.close();
   });
