@@ -117,6 +117,9 @@ export class TerminalGateway {
 
     let session: ShellSession | null = null;
     let client: ShellClient | null = null;
+    const input = new InputGate(ws, (close) =>
+      fail('rate-limited', 'entrée ignorée : le programme de ce terminal ne lit pas ce que vous tapez (Ctrl-C passera dès qu’il lira)', close),
+    );
     let labId = '';
     let helloSeen = false;
     const helloTimer = setTimeout(() => fail('bad-message', 'aucun message hello reçu', true), this.#opts.helloTimeoutMs ?? 10_000);
@@ -127,14 +130,7 @@ export class TerminalGateway {
         const bytes = toBuffer(data);
         if (isBinary) {
           if (!session) throw new ProtocolError('not-ready', 'terminal not attached yet: send hello first');
-          // Input flow control: while the shell does not read (e.g. `stty -echo; sleep 60`), the engine's
-          // connection backs up and this socket is read no further, so TCP holds the client back. Its
-          // pongs wait unread too: held for a whole heartbeat, the connection ends like a silent one
-          // (the shell stays for the grace period, and the client reconnects to it).
-          if (!session.input(bytes) && !ws.isPaused) {
-            ws.pause();
-            void session.shell.drained().then(() => ws.readyState === ws.OPEN && ws.resume());
-          }
+          input.write(session, bytes);
           this.#opts.labs.touch(labId);
           return;
         }
@@ -249,6 +245,59 @@ export class TerminalGateway {
       .finally(() => this.#opening.delete(key));
     this.#opening.set(key, opening);
     return opening;
+  }
+}
+
+/** How long a connection's reading waits for a shell that does not read its input, before input is dropped. */
+const INPUT_HOLD_MS = 3000;
+/** While input is dropped, the connection is read at this pace: frames are parsed (control messages go on) without churning memory… */
+const DROP_BYTES_PER_SECOND = 1024 * 1024;
+/** …and past this much dropped input the connection is closed (the client comes back to the same shell). */
+const DROP_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Input flow control for one connection. When the engine is behind on a shell's input (a paste into a
+ * slow program), the WebSocket is read no further, so TCP holds the client back. A shell that reads
+ * nothing for INPUT_HOLD_MS (`stty -echo -icanon; sleep 60`, output stopped by Ctrl-S) would hold the
+ * connection's control messages too (pings, acks, resizes): reading resumes, and its input is dropped,
+ * as a terminal drops what overflows its line, until the engine takes input again, and is read at
+ * DROP_BYTES_PER_SECOND; a client that keeps pushing past DROP_MAX_BYTES is disconnected. Memory stays
+ * bounded either way.
+ */
+class InputGate {
+  #state: 'open' | 'held' | 'dropping' = 'open';
+  #dropped = 0;
+  readonly #ws: WebSocket;
+  readonly #onDrop: (close: boolean) => void;
+
+  constructor(ws: WebSocket, onDrop: (close: boolean) => void) {
+    this.#ws = ws;
+    this.#onDrop = onDrop;
+  }
+
+  write(session: ShellSession, bytes: Buffer): void {
+    if (this.#state === 'dropping') {
+      this.#dropped += bytes.length;
+      if (this.#dropped > DROP_MAX_BYTES) return this.#onDrop(true);
+      // Read no faster than DROP_BYTES_PER_SECOND: paused for the time this frame is worth.
+      this.#ws.pause();
+      setTimeout(() => this.#state === 'dropping' && this.#ws.resume(), Math.ceil((bytes.length * 1000) / DROP_BYTES_PER_SECOND)).unref();
+      return;
+    }
+    if (session.input(bytes) || this.#state === 'held') return;
+    this.#state = 'held';
+    this.#ws.pause();
+    const hold = setTimeout(() => {
+      this.#state = 'dropping';
+      this.#dropped = 0;
+      this.#ws.resume();
+      this.#onDrop(false);
+    }, INPUT_HOLD_MS);
+    void session.shell.drained().then(() => {
+      clearTimeout(hold);
+      if (this.#state !== 'open') this.#ws.resume();
+      this.#state = 'open';
+    });
   }
 }
 

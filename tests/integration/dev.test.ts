@@ -2,14 +2,19 @@
 // the terminal WebSocket (with its Origin check) on the same port.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { encode, PROTOCOL_VERSION, TERMINAL_PATH } from '../../protocol/terminal.ts';
+import { COOKIE, signedCookie } from '../helpers/learner.ts';
 import { destroyScope, newScope } from '../helpers/scope.ts';
+import { within } from '../helpers/wait.ts';
 
 const scope = newScope('dev');
+/** The dev server's cookie key, so the test can be a learner without creating a lab (GETs issue no identity). */
+const SECRET = randomBytes(32).toString('hex');
 let child: ReturnType<typeof spawn>;
 let url = '';
 let output = '';
@@ -25,16 +30,19 @@ const freePort = () =>
 before(async () => {
   const [port, previewPort] = [await freePort(), await freePort()];
   child = spawn('astro', ['dev', '--port', String(port), '--host', '127.0.0.1'], {
-    env: { ...process.env, ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope, ATELIER_PREVIEW_PORT: String(previewPort) },
+    env: { ...process.env, ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope, ATELIER_SECRET: SECRET, ATELIER_PREVIEW_PORT: String(previewPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const end = Date.now() + 60_000;
-  while (!/labs ready/.test(output)) {
-    if (Date.now() > end || child.exitCode !== null) throw new Error(`astro dev did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const ready = new Promise<void>((ok, fail) => {
+    const read = (d: Buffer) => {
+      output += d;
+      if (/labs ready/.test(output)) ok();
+    };
+    child.stdout!.on('data', read);
+    child.stderr!.on('data', read);
+    child.once('exit', () => fail(new Error(`astro dev exited:\n${output}`)));
+  });
+  await within(ready, 60_000, () => `astro dev did not start:\n${output}`);
   url = `http://127.0.0.1:${port}`;
 });
 
@@ -52,8 +60,9 @@ test('the chapter, the lab API and the terminal share the dev server’s address
   assert.match(await page.text(), /atelier-lab name="nginx-remote"/);
 
   const api = await fetch(`${url}/api/labs/nginx-remote`);
-  assert.equal(api.status, 204, 'no lab yet, and a learner cookie');
-  const cookie = api.headers.get('set-cookie')!.split(';')[0]!;
+  assert.equal(api.status, 204, 'no lab yet');
+  assert.equal(api.headers.get('set-cookie'), null, 'and no identity issued by a GET');
+  const cookie = `${COOKIE}=${signedCookie(SECRET)}`;
 
   const refused = await new Promise<number>((ok) => {
     const ws = new WebSocket(url.replace('http', 'ws') + TERMINAL_PATH, { headers: { Origin: 'http://evil.example', Cookie: cookie } });

@@ -1,19 +1,23 @@
 // The terminal path end to end, with the real server, a real WebSocket client and real labs: attach,
 // echo, resize, flow control under `yes`, reattach to the same shell, and who may attach.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { encode, parseServerMessage, PROTOCOL_VERSION, TERMINAL_PATH, type ServerMessage } from '../../protocol/terminal.ts';
+import { encode, LOW_WATER_BYTES, parseServerMessage, PROTOCOL_VERSION, TERMINAL_PATH, type ServerMessage } from '../../protocol/terminal.ts';
+import { COOKIE, signedCookie } from '../helpers/learner.ts';
 import { destroyScope, newScope } from '../helpers/scope.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 let server: RunningServer;
 const LAB = 'nginx-remote';
 const scope = newScope('terminal');
+/** The server's cookie key: a learner with an identity and no lab (GETs issue no identity). */
+const SECRET = randomBytes(32).toString('hex');
 
 before(async () => {
-  server = await startServer({ ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope, ATELIER_GRACE_SECONDS: '30' });
+  server = await startServer({ ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope, ATELIER_SECRET: SECRET, ATELIER_GRACE_SECONDS: '30' });
 });
 after(async () => {
   await server?.stop();
@@ -62,6 +66,8 @@ class Terminal {
   autoAck = true;
   closed: Promise<number>;
   readonly ws: WebSocket;
+  /** called on every frame and on the close: the conditions waited for are checked again */
+  readonly #waiters = new Set<() => void>();
   private constructor(ws: WebSocket) {
     this.ws = ws;
     ws.on('message', (data: Buffer, binary: boolean) => {
@@ -73,8 +79,57 @@ class Terminal {
         const m = parseServerMessage(data.toString('utf8'));
         if (m) this.messages.push(m);
       }
+      this.#wake();
     });
-    this.closed = new Promise((ok) => ws.on('close', (code) => ok(code)));
+    this.closed = new Promise((ok) =>
+      ws.on('close', (code) => {
+        ok(code);
+        this.#wake();
+      }),
+    );
+  }
+
+  #wake() {
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /** Waits until `test` holds, checked again on every frame; throws after `ms` with `what` and the screen. */
+  until(test: () => boolean, ms: number, what: string): Promise<void> {
+    if (test()) return Promise.resolve();
+    return new Promise((ok, fail) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        fail(new Error(`timed out waiting for ${what} — screen tail:\n${this.screen.slice(-800)}\nmessages: ${JSON.stringify(this.messages)}`));
+      }, ms);
+      const check = () => {
+        if (!test()) return;
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        ok();
+      };
+      this.#waiters.add(check);
+    });
+  }
+
+  /** Waits until no output byte has arrived for `quietMs`; throws when the output is not quiet within `ms`. */
+  quiet(quietMs: number, ms: number): Promise<void> {
+    return new Promise((ok, fail) => {
+      let bytes = this.received;
+      let timer = setTimeout(() => (stop(), ok()), quietMs);
+      const deadline = setTimeout(() => (stop(), fail(new Error(`output not quiet for ${quietMs} ms within ${ms} ms (${this.received} bytes)`))), ms);
+      const check = () => {
+        if (this.received === bytes) return;
+        bytes = this.received;
+        clearTimeout(timer);
+        timer = setTimeout(() => (stop(), ok()), quietMs);
+      };
+      const stop = () => {
+        clearTimeout(timer);
+        clearTimeout(deadline);
+        this.#waiters.delete(check);
+      };
+      this.#waiters.add(check);
+    });
   }
 
   ack() {
@@ -100,13 +155,14 @@ class Terminal {
   }
 
   async waitFor(re: RegExp, ms = 20_000): Promise<string> {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      const m = re.exec(this.screen);
-      if (m) return m[0];
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`timed out waiting for ${re} — screen tail:\n${this.screen.slice(-800)}\nmessages: ${JSON.stringify(this.messages)}`);
+    await this.until(() => re.test(this.screen), ms, String(re));
+    return re.exec(this.screen)![0];
+  }
+
+  /** A ping and its pong: every frame sent before it has been handled by the server. */
+  async roundTrip(id: number, ms = 10_000): Promise<void> {
+    this.ws.send(encode({ t: 'ping', id }));
+    await this.until(() => this.messages.some((m) => m.t === 'pong' && m.id === id), ms, `pong ${id}`);
   }
 
   hello() {
@@ -145,10 +201,11 @@ describe('terminals over WebSocket, on real labs', () => {
     await t.waitFor(/root@php/);
     t.type('stty size\r');
     await t.waitFor(/\b30 100\r\n/);
+    // The shell says when its terminal changes size (SIGWINCH), and what stty reads then.
+    t.type(`trap 'echo "winch $(stty size)"' WINCH; echo trap-$((1+1))\r`);
+    await t.waitFor(/trap-2/);
     t.ws.send(encode({ t: 'resize', cols: 132, rows: 43 }));
-    await new Promise((r) => setTimeout(r, 200));
-    t.type('stty size\r');
-    await t.waitFor(/\b43 132\r\n/);
+    await t.waitFor(/winch 43 132\r\n/);
     await t.close();
   });
 
@@ -172,19 +229,19 @@ describe('terminals over WebSocket, on real labs', () => {
     const before = rssKiB(server.pid);
     t.autoAck = false; // a browser that stopped rendering
     t.type('yes\r');
-    await new Promise((r) => setTimeout(r, 3000));
+    // Nothing more flows while unacknowledged: not one byte for a whole second, which `yes` fills in an instant.
+    await t.quiet(1000, 30_000);
     const unacked = t.received - t.acked;
-    // The server pauses the exec stream at HIGH_WATER (512 KiB) + one in-flight frame batch.
+    // The server pauses the exec stream past HIGH_WATER (512 KiB), or sooner under the output rate (another
+    // terminal typed in lately), and resumes it only below LOW_WATER: held there, the flow is flow control's.
+    assert.ok(unacked > LOW_WATER_BYTES, `\`yes\` ran until flow control held it (${unacked} bytes unacknowledged)`);
     assert.ok(unacked < 1024 * 1024, `unacknowledged bytes stay bounded (${unacked})`);
-    const after1 = t.received;
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.ok(t.received - after1 < 64 * 1024, `nothing more flows while unacknowledged (${t.received - after1} bytes)`);
     const growth = rssKiB(server.pid) - before;
     assert.ok(growth < 64 * 1024, `server RSS growth ${growth} KiB`);
+    const after1 = t.received;
     t.autoAck = true;
     t.ack(); // the browser catches up: output resumes
-    await new Promise((r) => setTimeout(r, 500));
-    assert.ok(t.received - after1 > 64 * 1024, 'output resumes once acknowledged');
+    await t.until(() => t.received - after1 > 64 * 1024, 10_000, 'output resumes once acknowledged');
     t.type('\x03');
     t.type('echo stopped-$((1+1))\r');
     await t.waitFor(/stopped-2/);
@@ -196,7 +253,7 @@ describe('terminals over WebSocket, on real labs', () => {
     await t.waitFor(/root@web/);
     t.ws.send('{"t":"resize","cols":-3}');
     t.ws.send('not json at all');
-    await new Promise((r) => setTimeout(r, 300));
+    await t.roundTrip(1);
     const errors = t.messages.filter((m) => m.t === 'error');
     assert.equal(errors.length, 2, JSON.stringify(t.messages));
     t.type('echo still-$((2+3))\r');
@@ -208,13 +265,14 @@ describe('terminals over WebSocket, on real labs', () => {
 
   test('a second learner cannot see or attach to the first learner’s lab', async () => {
     bob = new Learner(server.url);
+    bob.cookie = `${COOKIE}=${signedCookie(SECRET)}`;
     assert.equal((await bob.api('GET', `/api/labs/${LAB}`)).status, 204);
     const t = await bob.terminal('web');
-    await new Promise((r) => setTimeout(r, 500));
+    // The server answers the hello with an error and closes: nothing can arrive after the close.
+    await t.until(() => t.ws.readyState === WebSocket.CLOSED, 20_000, 'the close');
     const err = t.messages.find((m) => m.t === 'error');
     assert.equal(err?.t === 'error' && err.code, 'unknown-lab');
     assert.equal(t.received, 0, 'no byte of anybody’s shell');
-    await t.closed;
   });
 
   test('a wrong Origin or a missing cookie is refused before any WebSocket exists', async () => {

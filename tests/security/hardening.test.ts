@@ -226,8 +226,8 @@ describe('the site', () => {
 });
 
 describe('input flow control', () => {
-  test('200 MiB of input pushed at a shell that reads nothing: held back by TCP, server memory bounded', { timeout: 120_000 }, async () => {
-    // Last in this file: the shell ends up with megabytes of input it will never read.
+  test('200 MiB of input pushed at a shell that reads nothing: held back, then dropped, then disconnected; memory bounded', { timeout: 120_000 }, async () => {
+    // Last in this file: the shell ends up with input it will never read.
     const term = shell;
     // Non-canonical: the terminal keeps what it cannot pass on (in canonical mode the kernel drops a
     // line past 4 KiB, and the input then flows at the engine's pace, ~11 MB/s here, memory still flat).
@@ -237,11 +237,13 @@ describe('input flow control', () => {
     let peak = rssBefore;
     const frame = Buffer.alloc(MAX_FRAME_BYTES, 0x61);
     let accepted = 0;
+    let heldAt = 0;
     const started = Date.now();
     // As fast as the connection takes them: at most 64 frames not yet handed to the kernel.
     let inFlight = 0;
-    while (accepted < 200 * MiB && Date.now() - started < 20_000 && term.isOpen) {
+    while (accepted < 200 * MiB && Date.now() - started < 30_000 && term.isOpen) {
       if (inFlight >= 64) {
+        heldAt ||= Date.now(); // the server stopped reading: TCP holds this client back
         await new Promise((r) => setTimeout(r, 10));
         peak = Math.max(peak, server.rssBytes());
         continue;
@@ -254,12 +256,15 @@ describe('input flow control', () => {
     }
     const seconds = (Date.now() - started) / 1000;
     peak = Math.max(peak, server.rssBytes());
-    term.vanish();
+    const dropped = term.control.find((m) => m.t === 'error' && m.code === 'rate-limited');
+    const closed = await term.closed;
     figures.push(
-      `input flood: ${(accepted / MiB).toFixed(1)} MiB accepted in ${seconds.toFixed(1)} s (before the fix: 200 MiB in 2.5–5.4 s); ` +
-        `server RSS ${(rssBefore / MiB).toFixed(0)} → peak ${(peak / MiB).toFixed(0)} MiB (+${((peak - rssBefore) / MiB).toFixed(1)})`,
+      `input flood: held back by TCP at once, then dropped, then closed (${closed.code} ${closed.reason}): ${(accepted / MiB).toFixed(1)} MiB sent in ${seconds.toFixed(1)} s; ` +
+        `server RSS ${(rssBefore / MiB).toFixed(0)} → peak ${(peak / MiB).toFixed(0)} MiB (+${((peak - rssBefore) / MiB).toFixed(1)}); before the fix: 200 MiB in 2.5–5.4 s, RSS +73–152 MB`,
     );
-    assert.ok(accepted < 64 * MiB, `the server kept reading: ${(accepted / MiB).toFixed(0)} MiB accepted`);
+    assert.ok(heldAt > 0, 'the server stopped reading while the shell did not');
+    assert.ok(dropped, 'the learner is told that input is dropped');
+    assert.equal(closed.code, 4000, 'the connection is closed once too much input was dropped');
     assert.ok(peak - rssBefore <= 16 * MiB, `server RSS grew by ${((peak - rssBefore) / MiB).toFixed(1)} MiB`);
     assert.ok(server.alive());
   });
