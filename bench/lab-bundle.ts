@@ -94,7 +94,7 @@ try {
   process.exit(1);
 }
 const html = readFileSync(pageFile, 'utf8');
-const page = ('/' + relative(dist, dirname(pageFile)).replace(/\\/g, '/') + '/').replace(/\/+/g, '/');
+const page = (`/${relative(dist, dirname(pageFile)).replace(/\\/g, '/')}/`).replace(/\/+/g, '/');
 
 // Up front: the module script(s) that define <atelier-lab>, and the panel's rules in the page CSS.
 const scripts = [...html.matchAll(/<script\b[^>]*type="module"[^>]*src="([^"]+)"/g)].map((m) => fileOfUrl(m[1]!, pageFile));
@@ -139,7 +139,7 @@ const result = {
   withinTarget: Math.max(total.gzip, total.brotli) <= TARGET_COMPRESSED,
 };
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-writeFileSync(join(root, 'bench', 'results', 'lab-bundle.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(join(root, 'bench', 'results', 'lab-bundle.json'), `${JSON.stringify(result, null, 2)}\n`);
 
 const kb = (n: number) => (n / 1024).toFixed(1).padStart(7);
 const row = (name: string, s: Size) => console.log(`  ${name.padEnd(58)}${kb(s.raw)}${kb(s.gzip)}${kb(s.brotli)}`);

@@ -78,7 +78,7 @@ const result = {
 };
 
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-writeFileSync(join(root, 'bench', 'results', 'pages.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(join(root, 'bench', 'results', 'pages.json'), `${JSON.stringify(result, null, 2)}\n`);
 
 const kb = (n: number) => (n / 1024).toFixed(1).padStart(6);
 const row = (name: string, s: Size) => `  ${name.padEnd(34)}${kb(s.raw)}${kb(s.gzip)} ${kb(s.brotli)}`;

@@ -99,7 +99,7 @@ export function render(results: ScenarioResult[]): string {
     for (const f of r.figures.filter((x) => x.note)) lines.push('', `- *${f.name}*: ${f.note}`);
     if (r.notes?.length) lines.push('', ...r.notes.map((n) => `- ${n}`));
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function writeBenchmarksMd(): string {

@@ -19,8 +19,8 @@ let count = 0;
 for (const file of files(dist)) {
   const raw = readFileSync(file);
   if (raw.length < 512) continue;
-  writeFileSync(file + '.br', brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
-  writeFileSync(file + '.gz', gzipSync(raw, { level: 9 }));
+  writeFileSync(`${file}.br`, brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+  writeFileSync(`${file}.gz`, gzipSync(raw, { level: 9 }));
   count++;
 }
 console.log(`precompressed ${count} files in ${dist}`);

@@ -74,6 +74,6 @@ export function met(f: Figure): boolean | null {
 export function writeResult(result: ScenarioResult): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${result.scenario}.json`);
-  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;
 }

@@ -103,8 +103,8 @@ export const LabSchema = z
       if (!hosts.has(host)) ctx.addIssue({ code: 'custom', path, message: `unknown host "${host}" (hosts: ${[...hosts].join(', ')})` });
     };
     known(lab.preview.host, ['preview', 'host']);
-    lab.solution.forEach((s, i) => known(s.host, ['solution', i, 'host']));
-    lab.checks.forEach((c, i) => known(c.host, ['checks', i, 'host']));
+    for (const [i, s] of lab.solution.entries()) known(s.host, ['solution', i, 'host']);
+    for (const [i, c] of lab.checks.entries()) known(c.host, ['checks', i, 'host']);
     const steps = new Set<string>();
     lab.solution.forEach((s, i) => {
       if (s.id === undefined) return;

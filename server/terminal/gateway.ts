@@ -278,7 +278,10 @@ class InputGate {
   write(session: ShellSession, bytes: Buffer): void {
     if (this.#state === 'dropping') {
       this.#dropped += bytes.length;
-      if (this.#dropped > DROP_MAX_BYTES) return this.#onDrop(true);
+      if (this.#dropped > DROP_MAX_BYTES) {
+        this.#onDrop(true);
+        return;
+      }
       // Read no faster than DROP_BYTES_PER_SECOND: paused for the time this frame is worth.
       this.#ws.pause();
       setTimeout(() => this.#state === 'dropping' && this.#ws.resume(), Math.ceil((bytes.length * 1000) / DROP_BYTES_PER_SECOND)).unref();

@@ -14,12 +14,12 @@ function walk(node: Node): void {
 }
 
 function markIfExternal(el: Element): void {
-  const href = el.properties['href'];
+  const href = el.properties.href;
   if (el.tagName !== 'a' || typeof href !== 'string' || !isExternalHref(href)) return;
-  const rel = new Set(Array.isArray(el.properties['rel']) ? el.properties['rel'].map(String) : []);
+  const rel = new Set(Array.isArray(el.properties.rel) ? el.properties.rel.map(String) : []);
   rel.add('noopener');
   rel.add('external');
-  el.properties['rel'] = [...rel];
+  el.properties.rel = [...rel];
 }
 
 export default function rehypeExternalLinks() {

@@ -167,7 +167,7 @@ export class DockerProvider implements SandboxProvider {
       await Promise.race([work, deadline]);
       this.#definitionIds.set(labId, spec.definition.id);
       const info = await this.getLab(labId);
-      if (!info || info.state !== 'ready') throw new EngineError(`lab ${labId} is ${info?.state ?? 'gone'} right after creation`);
+      if (info?.state !== 'ready') throw new EngineError(`lab ${labId} is ${info?.state ?? 'gone'} right after creation`);
       return info;
     } catch (err) {
       state.aborted = true;

@@ -3,7 +3,7 @@
 // seeded files) is a size-limited tmpfs volume, filled at creation with the image's own content of that
 // directory. The image content is read once per image from a never-started container and kept in memory.
 import { posix } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
 import type { LabHost } from '../../../sandbox/labs/schema.ts';
@@ -18,7 +18,7 @@ export interface WritableDir {
 const ENGINE_MANAGED = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf']);
 
 const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';
-const covers = (dir: string, path: string) => dir === '/' || path === dir || path.startsWith(dir + '/');
+const covers = (dir: string, path: string) => dir === '/' || path === dir || path.startsWith(`${dir}/`);
 
 /**
  * The writable directories of a host: the configured ones plus the directory of every seeded file not
@@ -63,7 +63,7 @@ function linkTarget(dir: string, rel: string, header: tar.Headers): string | nul
   if (header.type === 'link') return link.replace(/^[^/]+\/?/, '');
   if (header.type !== 'symlink' || link.startsWith('/')) return link;
   const absolute = posix.join(posix.dirname(posix.join(dir, rel)), link);
-  return absolute === dir || absolute.startsWith(dir + '/') ? link : absolute;
+  return absolute === dir || absolute.startsWith(`${dir}/`) ? link : absolute;
 }
 
 async function tarFrom(entries: { header: tar.Headers; body: Buffer }[]): Promise<Buffer> {
@@ -104,7 +104,7 @@ async function relativeArchive(path: string, stream: NodeJS.ReadableStream): Pro
   (stream as Readable).pipe(extract);
   await extracted;
   const top = root as tar.Headers | null;
-  if (!top || top.type !== 'directory') return null; // a symlink or a file: nothing to mount there
+  if (top?.type !== 'directory') return null; // a symlink or a file: nothing to mount there
 
   const base = path.slice(1); // "etc", "usr/local/x": entry names from "/"
   const fromRoot = (name: string) => `${base}/${strip(name)}`;

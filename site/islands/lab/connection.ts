@@ -171,7 +171,10 @@ export class TerminalConnection {
    * the next heartbeat, and retry now if we were waiting.
    */
   wake(probeMs = 5000): void {
-    if (this.#state === 'waiting') return this.connect();
+    if (this.#state === 'waiting') {
+      this.connect();
+      return;
+    }
     if (this.#state !== 'open' || !this.#ws) return;
     const asked = Date.now();
     this.#ping();
@@ -194,7 +197,8 @@ export class TerminalConnection {
     try {
       ws = this.#o.openSocket(this.#o.url);
     } catch {
-      return this.#dropped();
+      this.#dropped();
+      return;
     }
     ws.binaryType = 'arraybuffer';
     this.#ws = ws;
@@ -271,7 +275,10 @@ export class TerminalConnection {
   }
 
   #beat(): void {
-    if (Date.now() - this.#lastHeard > 2 * this.#o.heartbeatMs) return this.#dead();
+    if (Date.now() - this.#lastHeard > 2 * this.#o.heartbeatMs) {
+      this.#dead();
+      return;
+    }
     this.#ping();
   }
 
@@ -295,7 +302,10 @@ export class TerminalConnection {
     this.#ws = null;
     const ending = this.#ending;
     this.#ending = null;
-    if (ending) return this.#setState(ending.state, ending.message ? { message: ending.message } : {});
+    if (ending) {
+      this.#setState(ending.state, ending.message ? { message: ending.message } : {});
+      return;
+    }
     const delay = reconnectDelay(this.#attempt++, this.#o.random);
     this.#setState('waiting', { retryInMs: delay, ...(this.#retryMessage ? { message: this.#retryMessage } : {}) });
     this.#retryTimer = setTimeout(() => this.#open(), delay);

@@ -308,7 +308,7 @@ class LabPanel implements LabPanelApi {
 
   /** A host the server knows but the page did not render (definition changed since the build). */
   #addHost(host: string): void {
-    const id = `${this.#root.id || 'lab-' + this.#name}-${host}`;
+    const id = `${this.#root.id || `lab-${this.#name}`}-${host}`;
     const tab = document.createElement('button');
     Object.assign(tab, { type: 'button', id: `${id}-tab`, className: 'lab__tab', textContent: host, tabIndex: -1 });
     tab.setAttribute('role', 'tab');

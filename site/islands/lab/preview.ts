@@ -103,7 +103,7 @@ export function resolvePreviewPath(base: URL, path: string): URL {
 
 /** "/index.php?x=1" for a URL under the base. */
 export function pathIn(base: URL, url: URL): string {
-  return '/' + url.pathname.slice(base.pathname.length) + url.search;
+  return `/${url.pathname.slice(base.pathname.length)}${url.search}`;
 }
 
 function need<T>(value: T | null, what: string): T {

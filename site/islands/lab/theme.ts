@@ -29,7 +29,7 @@ const OVERRIDABLE = ['background', 'foreground', 'cursor', 'cursorAccent', 'sele
 export function terminalTheme(mode: ColorMode, property: (name: string) => string = () => ''): ITheme {
   const theme: ITheme = { ...(mode === 'dark' ? DARK : LIGHT) };
   for (const key of OVERRIDABLE) {
-    const value = property(`--lab-term-${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).trim();
+    const value = property(`--lab-term-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).trim();
     // Custom properties come back unresolved: light-dark(…) or var(…) mean nothing to xterm's canvas.
     if (value && !/\b(light-dark|var)\(/.test(value)) theme[key] = value;
   }
