@@ -28,7 +28,7 @@ export const scenario: Scenario = {
     const frames = quick ? 100_000 : 1_000_000;
     const seed = Date.now() % 2 ** 31; // a new seed each run; the result keeps it to replay a failure
     log(`${frames.toLocaleString('en')} frames, seed ${seed}`);
-    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', 'tests/security/fuzz.test.ts'], {
+    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', `--test-timeout=${frames * 3 + 600_000}`, 'tests/security/fuzz.test.ts'], {
       cwd: root,
       env: { ...process.env, ATELIER_FUZZ_FRAMES: String(frames), ATELIER_FUZZ_SEED: String(seed) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -122,10 +122,10 @@ describe('the FastCGI chapter in Chromium', () => {
     assert.ok(await toggle.isVisible());
     assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
     await toggle.click();
-    assert.equal(await page.evaluate(() => document.documentElement.dataset['theme']), 'dark');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
     await page.reload();
-    assert.equal(await page.evaluate(() => document.documentElement.dataset['theme']), 'dark');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(20, 22, 26)');
     assert.deepEqual(await seriousAxeViolations(page), []);
     await page.close();

@@ -70,6 +70,7 @@ async function preview(p: Page): Promise<{ status: string; text: string }> {
   await p.locator(`${LAB} [data-action="preview-reload"]`).click();
   await p.waitForFunction((sel) => /HTTP \d+/.test(document.querySelector(sel)?.textContent ?? ''), `${LAB} .lab__http-status`, { timeout: 20_000 });
   const frame = p.frameLocator(`${LAB} iframe.lab__frame`);
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText (the text as rendered), not the DOM's
   const text = (await frame.locator('body').innerText({ timeout: 20_000 })).trim();
   return { status: (await status.textContent()) ?? '', text };
 }
@@ -159,9 +160,12 @@ describe('the Nginx demo in the browser', () => {
   test('a second student (another browser context) has another lab', async () => {
     const other = await browser.newContext();
     const p2 = await other.newPage();
+    // The panel starts 'idle', asks the API whether this learner has a lab ('checking'), then settles: its
+    // answer is awaited first, so that the state before the question is not taken for the settled one.
+    const asked = p2.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/api/labs/nginx-remote', { timeout: 30_000 });
     await p2.goto(`${server.url}/05-fastcgi/`);
     await p2.locator(LAB).scrollIntoViewIfNeeded();
-    // The panel first asks the API whether this learner has a lab ('checking'), then settles.
+    await asked;
     await p2.waitForFunction((sel) => !['checking', null].includes(document.querySelector(sel)?.getAttribute('data-state') ?? null), LAB, { timeout: 30_000 });
     assert.equal(await state(p2), 'idle', 'the other student has no lab yet');
     await p2.locator(`${LAB} [data-action="start"]`).click();

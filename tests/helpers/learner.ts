@@ -100,7 +100,7 @@ export class Learner {
     return { status: res.status, body, setCookie };
   }
 
-  /** GET: a cookie for a new learner, and the lab (null for 204). */
+  /** GET: the lab (null for 204: none, or no identity yet; a GET never issues one). */
   async getLab(name: string): Promise<LabInfo | null> {
     const r = await this.request('GET', `/api/labs/${name}`);
     if (r.status === 204) return null;
@@ -260,6 +260,37 @@ export class Terminal {
     });
   }
 
+  /**
+   * Waits until no output byte has arrived for `quietMs` (the shell is done drawing: a figure taken now
+   * is not moved by a late prompt redraw); throws when the output is not quiet within `ms`.
+   */
+  async quiet(quietMs: number, ms: number): Promise<void> {
+    await new Promise<void>((ok, fail) => {
+      let bytes = this.#bytes;
+      const settle = () => {
+        stop();
+        ok();
+      };
+      let timer = setTimeout(settle, quietMs);
+      const deadline = setTimeout(() => {
+        stop();
+        fail(new Error(`output not quiet for ${quietMs} ms within ${ms} ms (${this.#bytes} bytes)\n--- screen tail:\n${this.screen.slice(-800)}`));
+      }, ms);
+      const check = () => {
+        if (this.#bytes === bytes) return; // a control message or the close: no output
+        bytes = this.#bytes;
+        clearTimeout(timer);
+        timer = setTimeout(settle, quietMs);
+      };
+      const stop = () => {
+        clearTimeout(timer);
+        clearTimeout(deadline);
+        this.#waiters.delete(check);
+      };
+      this.#waiters.add(check);
+    });
+  }
+
   /** The server's hello, then the shell's prompt. */
   async attached(ms = 30_000, prompt = true): Promise<void> {
     await this.until(() => Boolean(this.helloMessage) || this.control.some((m) => m.t === 'error') || !this.isOpen, ms, 'hello');
@@ -290,15 +321,20 @@ export class Terminal {
 
   /**
    * Keystroke echo, in milliseconds: one printable character sent, timed until the shell's echo of it
-   * comes back. The line is cleared (Ctrl-U) every 40 characters.
+   * comes back, `pauseMs` apart (the rhythm of someone typing). The line is cleared (Ctrl-U) every 40
+   * characters.
    */
   async echoSamples(count: number, pauseMs = 20): Promise<number[]> {
     const out: number[] = [];
     const letters = 'abcdefghijklmnopqrstuvwxyz';
     for (let i = 0; i < count; i++) {
       if (i % 40 === 0) {
-        this.write('\x15');
-        await sleep(50);
+        // The line cleared and redrawn before the next timing, so that the redraw (the prompt's letters) is
+        // not taken for an echo. A dot first: an empty line has nothing to erase (Ctrl-U would only ring the
+        // bell), a non-empty one ends its redraw with "erase to end of line".
+        const from = this.#bytes;
+        this.write('.\x15');
+        await this.until(() => this.#since(from).includes('\x1b[K'), 30_000, 'the line cleared (Ctrl-U)');
       }
       const ch = letters[i % letters.length]!;
       const start = this.#bytes;

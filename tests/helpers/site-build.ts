@@ -1,14 +1,20 @@
 // Makes sure dist/ holds a build of the current site: runs `astro build` when dist/ is missing or
 // older than anything under content/ and site/ or the Astro config. A lock directory keeps two test
-// files started in parallel from building into dist/ at the same time.
+// files started in parallel from building into dist/ at the same time; it lives in the system's temporary
+// directory (one per checkout), never in the repository, where `astro dev` watches files. Also: the
+// chapters as the build sees them, for tests that iterate over what exists.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseFrontmatter } from '@astrojs/markdown-remark';
+import { orderChapters, validateChapterFrontmatter, type ChapterFrontmatter, type OrderedChapter } from '../../site/lib/chapter-schema.ts';
 
 export const root = resolve(import.meta.dirname, '..', '..');
 export const dist = join(root, 'dist');
-const lock = join(root, 'tests', '.artifacts', 'site-build.lock');
+const lock = join(tmpdir(), `atelier-site-build-${createHash('sha256').update(root).digest('hex').slice(0, 12)}.lock`);
 
 function newestMtime(path: string): number {
   const st = statSync(path);
@@ -26,7 +32,6 @@ function isStale(): boolean {
 }
 
 export async function ensureSiteBuilt(): Promise<void> {
-  mkdirSync(join(root, 'tests', '.artifacts'), { recursive: true });
   for (let waited = 0; ; waited += 200) {
     try {
       mkdirSync(lock);
@@ -62,4 +67,25 @@ export function builtPages(): Array<{ file: string; html: string }> {
   };
   walk(dist);
   return pages;
+}
+
+export type Chapter = OrderedChapter<{ id: string; data: ChapterFrontmatter }>;
+
+/**
+ * Every chapter of content/ as the site builds them: frontmatter read by Astro's own parser and checked
+ * by the site's schema, ordered and linked to their neighbours, drafts left out.
+ */
+export function chapters(): Chapter[] {
+  const dir = join(root, 'content');
+  const entries = readdirSync(dir)
+    .filter((f) => f.endsWith('.mdx'))
+    .map((f) => ({ id: f.replace(/\.mdx$/, ''), data: validateChapterFrontmatter(parseFrontmatter(readFileSync(join(dir, f), 'utf8')).frontmatter, `content/${f}`) }));
+  return orderChapters(entries);
+}
+
+/** One chapter by its id (its file name), or a failure naming it. */
+export function chapter(id: string): Chapter {
+  const found = chapters().find((c) => c.id === id);
+  if (!found) throw new Error(`no chapter ${id} in content/ (or it is a draft)`);
+  return found;
 }

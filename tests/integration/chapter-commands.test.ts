@@ -8,6 +8,7 @@ import { getLab } from '../../sandbox/labs/index.ts';
 import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { newLabId, type PreviewTarget } from '../../server/sandbox/provider.ts';
+import { pollUntil } from '../helpers/engine.ts';
 import { httpGet as get } from '../helpers/http-get.ts';
 
 const config = loadConfig({ ...process.env, ATELIER_TEST: '1' });
@@ -26,15 +27,9 @@ function runBlocks(mdx: string): Block[] {
   return [...mdx.matchAll(re)].map((m) => ({ lab: m[1]!, host: m[2]!, code: m[3]! }));
 }
 
-/** Graceful reloads finish in the background: poll until the page says what the chapter says. */
-async function eventually(target: PreviewTarget, path: string, ok: (r: { status: number; body: string }) => boolean) {
-  let last = { status: 0, body: '' };
-  for (let i = 0; i < 40; i++) {
-    last = await get(target, path);
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return last;
+/** Graceful reloads finish in the background: poll until the page says what the chapter says (or 10 s). */
+function eventually(target: PreviewTarget, path: string, ok: (r: { status: number; body: string }) => boolean) {
+  return pollUntil(() => get(target, path), ok, 10_000, 250);
 }
 
 const blocks = runBlocks(chapter);

@@ -59,7 +59,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const m of managers) m.stop();
+  await Promise.all(managers.map((m) => m.stop()));
   // Only what this file created (its scope).
   for (const lab of await providers[0]!.listLabs()) await providers[0]!.destroyLab(lab.labId).catch(() => {});
   for (const p of providers) await p.close();

@@ -11,6 +11,7 @@ import { LabManager, type LabLimits } from '../../server/labs/manager.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { LabClaimedError, newLabId, type LabSpec, type SandboxProvider } from '../../server/sandbox/provider.ts';
 import { pollUntil } from '../helpers/engine.ts';
+import { outputMatching, within } from '../helpers/wait.ts';
 
 const kind = (id: string): Lab =>
   parseLab(`test:${id}`, { id, title: id, chapter: 'test', hosts: [{ name: 'box', boot: ['echo start > /root/state'] }], preview: { host: 'box', port: 80 } });
@@ -118,12 +119,9 @@ describe('a warm pool', () => {
     assert.equal(first.id, before[0]);
     const second = await m.openTerminal(lab.labId, 'box', { cols: 100, rows: 30 });
     assert.ok(!before.includes(second.id), 'later terminals are new shells');
+    const out = outputMatching(first.output, /30 100/, 10_000);
     first.write('stty size\r');
-    let out = '';
-    first.output.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 10_000;
-    while (!/30 100/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.match(out, /30 100/, 'the prepared shell has the size of the learner\'s terminal');
+    assert.match(await out, /30 100/, 'the prepared shell has the size of the learner\'s terminal');
     await Promise.all([first.close(), second.close()]);
     await m.destroy(learner('ivy'), 'test-pool-one');
   });
@@ -209,11 +207,16 @@ describe('shells opened ahead for a lab a learner just created', () => {
 describe('a pool and the global cap', () => {
   test('pool labs count and never take the last place; at the cap a learner of another kind takes the place of a pool lab', async () => {
     await removeAll();
+    const filling = manager({ 'test-pool-one': 3 }, { maxLabs: 3 });
+    await filling.start();
+    await poolHolds(filling, 'test-pool-one', 2);
+    // Its fill went on to a third lab at once (the pool's size is 3). stop() resolves once the creations under
+    // way have settled: that third one included, whether it found no room or (wrongly) took the last place.
+    await filling.stop();
+    assert.equal((await pooledLabs()).length, 2, 'the pool leaves the last place to a learner');
     const capped = manager({ 'test-pool-one': 3 }, { maxLabs: 3 });
     await capped.start();
-    await poolHolds(capped, 'test-pool-one', 2);
-    await new Promise((r) => setTimeout(r, 2000));
-    assert.equal((await pooledLabs()).length, 2, 'the pool leaves the last place to a learner');
+    assert.deepEqual(capped.poolCounts(), { 'test-pool-one': 2 }, 'a pool started again finds the two labs');
     const two = await capped.ensure(learner('eve'), 'test-pool-two'); // the third place
     assert.equal(two.state, 'ready');
     // The pool cannot refill over the cap. A second learner of kind two: a pool lab gives way.
@@ -238,11 +241,14 @@ describe('creations in a burst', () => {
     let running = 0;
     let most = 0;
     const started: string[] = [];
+    let firstStarted = () => {};
+    const poolStarted = new Promise<void>((ok) => (firstStarted = ok));
     const watched = new Proxy(provider, {
       get(target, key) {
         if (key === 'createLab') {
           return async (spec: LabSpec) => {
             started.push(spec.pooled ? 'pool' : spec.owner);
+            firstStarted();
             most = Math.max(most, ++running);
             try {
               return await target.createLab(spec);
@@ -266,7 +272,7 @@ describe('creations in a burst', () => {
     managers.push(m);
     await m.start();
     // The pool's first creation starts (after it counted the labs: the learners come once it has).
-    while (started.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await within(poolStarted, 30_000, "the pool's first creation");
     const learners = ['kim', 'lou', 'max'].map(learner);
     const labs = await Promise.all(learners.map((l) => m.ensure(l, 'test-pool-two')));
     assert.ok(labs.every((l, i) => l.state === 'ready' && l.owner === learners[i]));

@@ -11,7 +11,9 @@ import Docker from 'dockerode';
 import { parseLab, type Lab } from '../../sandbox/labs/schema.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
+import { pollUntil } from '../helpers/engine.ts';
 import { httpGet } from '../helpers/http-get.ts';
+import { outputMatching, within } from '../helpers/wait.ts';
 import { firewallInPlace } from '../../server/sandbox/docker/firewall.ts';
 import {
   EngineError,
@@ -205,19 +207,16 @@ describe('a lab', () => {
 
   test('opens a terminal: bash -l as root at the workdir, xterm-256color, resize followed by stty size', async () => {
     const term = await provider.openTerminal(lab.labId, 'web', { cols: 101, rows: 31 });
-    let screen = '';
-    term.output.on('data', (d: Buffer) => (screen += d.toString('utf8')));
-    const waitFor = async (re: RegExp) => {
-      for (let i = 0; i < 100 && !re.test(screen); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.match(screen, re);
+    /** Types a line; its output, once it matches `re`. */
+    const typed = async (line: string, re: RegExp) => {
+      const out = outputMatching(term.output, re, 10_000);
+      term.write(line);
+      assert.match(await out, re);
     };
-    term.write('echo "[$(id -un) $(pwd) $TERM $LANG]"; stty size\n');
-    await waitFor(/\[root \/etc\/nginx xterm-256color C\.UTF-8\]\r\n31 101\r\n/);
+    await typed('echo "[$(id -un) $(pwd) $TERM $LANG]"; stty size\n', /\[root \/etc\/nginx xterm-256color C\.UTF-8\]\r\n31 101\r\n/);
     await term.resize(132, 43);
-    term.write('stty size\n');
-    await waitFor(/\r43 132\r\n/);
-    term.write('sleep 600 &\n');
-    await waitFor(/\[1\] \d+/);
+    await typed('stty size\n', /\r43 132\r\n/);
+    await typed('sleep 600 &\n', /\[1\] \d+/);
     await term.close();
     const { exitCode } = await term.exited;
     assert.notEqual(exitCode, null);
@@ -230,21 +229,36 @@ describe('a lab', () => {
 
   test('terminal output has backpressure: while it is not read, the shell cannot write', async () => {
     const term = await provider.openTerminal(lab.labId, 'web', { cols: 80, rows: 24 });
+    const TOTAL = 30_000_000;
     let bytes = 0;
-    term.output.on('data', (d: Buffer) => (bytes += d.length));
-    term.write('rm -f /tmp/flow-done; head -c 30000000 /dev/zero | tr "\\0" x; echo; touch /tmp/flow-done\n');
-    while (bytes < 100_000) await new Promise((r) => setTimeout(r, 20));
+    const flowing = new Promise<void>((ok) =>
+      term.output.on('data', (d: Buffer) => {
+        bytes += d.length;
+        if (bytes >= 100_000) ok();
+      }),
+    );
+    term.write(`rm -f /tmp/flow-done; head -c ${TOTAL} /dev/zero | tr "\\0" x; echo; touch /tmp/flow-done\n`);
+    await within(flowing, 30_000, 'the first 100 kB of output');
     term.output.pause();
-    await new Promise((r) => setTimeout(r, 1500));
-    const blocked = await provider.exec(lab.labId, 'web', 'test -e /tmp/flow-done');
-    assert.notEqual(blocked.exitCode, 0, 'the writer is blocked while output is paused');
+    // The writer (tr, writing into the terminal) is seen stopped: asleep, and its count of bytes written (from
+    // /proc) the same over three looks 250 ms apart, short of the total. Unhindered it writes megabytes in
+    // that time, then exits (a look that finds no tr counts as not stopped).
+    const looks: string[] = [];
+    const look = async () => {
+      const r = await provider.exec(lab.labId, 'web', "p=$(pgrep -xn tr) && echo \"$(awk '/^wchar/ {print $2}' /proc/$p/io) $(awk '{print $3}' /proc/$p/stat)\"");
+      looks.push(r.exitCode === 0 ? r.stdout.trim() : 'gone');
+      return looks.slice(-3);
+    };
+    const stopped = (l: string[]) => l.length === 3 && l.every((x) => x === l[0] && / S$/.test(x));
+    const last = await pollUntil(look, (l) => stopped(l) || l.includes('gone'), 30_000, 250);
+    assert.ok(stopped(last), `the writer is stopped while output is paused: ${looks.join(', ')}`);
+    const written = Number(last[0]!.split(' ')[0]);
+    assert.ok(written < TOTAL, `the writer stopped after ${written} of ${TOTAL} bytes`);
+    assert.notEqual((await provider.exec(lab.labId, 'web', 'test -e /tmp/flow-done')).exitCode, 0, 'the writer has not finished');
     term.output.resume();
-    for (let i = 0; i < 300; i++) {
-      if ((await provider.exec(lab.labId, 'web', 'test -e /tmp/flow-done')).exitCode === 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal((await provider.exec(lab.labId, 'web', 'test -e /tmp/flow-done')).exitCode, 0, 'the writer finishes once output is read');
-    assert.ok(bytes >= 30_000_000);
+    const done = await pollUntil(() => provider.exec(lab.labId, 'web', 'test -e /tmp/flow-done'), (r) => r.exitCode === 0, 30_000, 100);
+    assert.equal(done.exitCode, 0, 'the writer finishes once output is read');
+    assert.ok(bytes >= TOTAL);
     await term.close();
   });
 

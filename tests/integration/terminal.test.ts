@@ -31,6 +31,7 @@ class Learner {
     this.origin = origin;
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: JSON answers of several shapes, read field by field in the tests
   async api(method: 'GET' | 'POST', path: string): Promise<{ status: number; body: any }> {
     const res = await fetch(this.origin + path, {
       method,
@@ -285,7 +286,7 @@ describe('terminals over WebSocket, on real labs', () => {
   test('the preview shows the lab’s web server, status codes as they are', async () => {
     const info = (await alice.api('GET', `/api/labs/${LAB}`)).body as { previewUrl: string };
     assert.ok(info.previewUrl.startsWith(server.previewUrl), `${info.previewUrl} is on the preview origin`);
-    const res = await fetch(info.previewUrl + 'index.php');
+    const res = await fetch(`${info.previewUrl}index.php`);
     assert.equal(res.status, 502, 'the start state of nginx-remote: fastcgi_pass 127.0.0.1:9000 → 502');
     assert.equal(res.headers.get('set-cookie'), null);
   });

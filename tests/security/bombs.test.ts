@@ -1,14 +1,14 @@
 // Bombs in one lab while a neighbour types in another: fork bomb, memory hog, disk fill, CPU spin and a
-// flood of output, each typed in the hostile learner's terminal as a learner would. Figures: the
-// neighbour's keystroke echo (p50/p99) before and during each bomb, the server's RSS, the hostile lab's
-// reset after each bomb, the machine's free disk; the server is the same process from start to end.
+// flood of output, each typed in the hostile learner's terminal as a learner would, and seen to go off
+// before "during" is measured. Figures: the neighbour's keystroke echo (p50/p99) before and during each
+// bomb, the server's RSS, the hostile lab's reset after each bomb, the machine's free disk; the server is
+// the same process from start to end.
 import assert from 'node:assert/strict';
 import { statfs } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { auditLab } from '../helpers/audit.ts';
 import { securityEnv, startBackend, type Backend } from '../helpers/backend.ts';
-import { containerName, labContainers, processCount, removeScope } from '../helpers/engine.ts';
+import { containerName, docker, labContainers, pollUntil, processCount, removeScope } from '../helpers/engine.ts';
 import { Learner, percentile, type Terminal } from '../helpers/learner.ts';
 import { ensureSiteBuilt } from '../helpers/site-build.ts';
 
@@ -35,6 +35,7 @@ async function echo(): Promise<{ p50: number; p99: number; max: number }> {
 function watchRss(): () => number {
   let peak = server.rssBytes();
   const timer = setInterval(() => (peak = Math.max(peak, server.rssBytes())), 100);
+  timer.unref(); // a test that fails before reading the peak must not keep the process alive
   return () => (clearInterval(timer), peak);
 }
 
@@ -72,32 +73,64 @@ const RSS_BOUND = 600 * MiB;
 interface Bomb {
   name: string;
   command: string;
+  /**
+   * Whether the bomb has gone off, seen from the engine or in the hostile terminal's output since byte
+   * `typed` (polled until it has, 60 s at most: the neighbour is measured "during" only then).
+   */
+  armed: (typed: number) => Promise<boolean>;
   /** what the hostile lab shows once the bomb has gone off (checked from the engine) */
   check?: () => Promise<string | null>;
-  settleMs: number;
 }
 
 const hostileContainer = () => containerName(hostileLabId, 'web');
+/** The engine's figures for the hostile host (never an exec: a bomb may leave no room for one). */
+const hostileStats = () => docker.getContainer(hostileContainer()).stats({ stream: false });
+/** The hostile terminal printed `text` since byte `typed`. */
+const printed = (typed: number, text: string) => hostileTerm.since(typed).includes(text);
 
 const BOMBS: Bomb[] = [
   {
     name: 'fork bomb',
     command: 'b(){ b|b& }; b',
-    settleMs: 3000,
+    // The pids cgroup is (nearly) full.
+    armed: async () => {
+      const { pids_stats: pids } = await hostileStats();
+      return (pids?.current ?? 0) >= 0.9 * (pids?.limit ?? Infinity);
+    },
     // The pids cgroup holds it: the container never has more than its limit.
     check: async () => {
       const n = await processCount(hostileContainer()).catch(() => -1);
       return n > 256 + 5 ? `${n} processes in the hostile lab` : null;
     },
   },
-  { name: 'memory hog', command: 'for i in 1 2 3; do (while :; do head -c 1500m /dev/zero | tail >/dev/null; done) & done', settleMs: 3000 },
+  {
+    name: 'memory hog',
+    command: 'for i in 1 2 3; do (while :; do head -c 1500m /dev/zero | tail >/dev/null; done) & done',
+    // Half the memory limit taken (the hogs are killed at the limit and start again).
+    armed: async () => {
+      const { memory_stats: memory } = await hostileStats();
+      return (memory?.usage ?? 0) >= 0.5 * (memory?.limit ?? Infinity);
+    },
+  },
   {
     name: 'disk fill',
     command: 'for d in /tmp /var /root /etc /run /sys/fs/cgroup /usr /; do dd if=/dev/zero of=$d/fill bs=1M status=none; done; while :; do dd if=/dev/zero of=/tmp/fill2 bs=1M status=none; sleep 0.2; done',
-    settleMs: 4000,
+    // A directory written until it was full (dd says so; the next ones fill the memory limit too).
+    armed: async (typed) => printed(typed, 'No space left on device'),
   },
-  { name: 'CPU spin', command: 'for i in 1 2 3 4 5 6 7 8; do (while :; do :; done) & done', settleMs: 2000 },
-  { name: 'output flood', command: 'cat /dev/urandom | base64', settleMs: 1000 },
+  {
+    name: 'CPU spin',
+    command: 'for i in 1 2 3 4 5 6 7 8; do (while :; do :; done) & done',
+    // The host uses 80 % of its CPU limit at least, over the engine's last second of figures.
+    armed: async () => {
+      const [{ cpu_stats: now, precpu_stats: before }, info] = await Promise.all([hostileStats(), docker.getContainer(hostileContainer()).inspect()]);
+      const used = (now.cpu_usage.total_usage - before.cpu_usage.total_usage) / (now.system_cpu_usage - before.system_cpu_usage);
+      const cpus = info.HostConfig.NanoCpus ? info.HostConfig.NanoCpus / 1e9 : now.online_cpus;
+      return used * now.online_cpus >= 0.8 * cpus;
+    },
+  },
+  // A MiB relayed: the flood is under way (at the output rate past its burst, the neighbour having just typed).
+  { name: 'output flood', command: 'cat /dev/urandom | base64', armed: async (typed) => hostileTerm.received - typed >= MiB },
 ];
 
 describe('bombs in one lab while a neighbour types', () => {
@@ -113,8 +146,12 @@ describe('bombs in one lab while a neighbour types', () => {
       const baseline = await echo();
       const freeBefore = await machineFree();
       const rss = watchRss();
+      const typed = hostileTerm.received;
       hostileTerm.write(`${bomb.command}\r`);
-      await sleep(bomb.settleMs);
+      const armedAt = Date.now();
+      const armed = await pollUntil(() => bomb.armed(typed).catch(() => false), (yes) => yes, 60_000, 250);
+      assert.ok(armed, `the ${bomb.name} went off (seen within 60 s)`);
+      const armedMs = Date.now() - armedAt;
       const relayed0 = hostileTerm.received;
       const t1 = Date.now();
       const during = await echo();
@@ -140,7 +177,7 @@ describe('bombs in one lab while a neighbour types', () => {
         `${bomb.name}: neighbour echo p50 ${during.p50.toFixed(1)} ms, p99 ${during.p99.toFixed(1)} ms ` +
         `(${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(0)} % vs p99 ${baseline.p99.toFixed(1)} ms, p50 ${baseline.p50.toFixed(1)} ms before), max ${during.max.toFixed(1)} ms; ` +
         `server RSS peak ${(peakRss / MiB).toFixed(0)} MiB; machine disk ${((freeBefore - freeAfter) / MiB).toFixed(0)} MiB used; ` +
-        `hostile output relayed at ${(relayedRate / MiB).toFixed(2)} MiB/s; reset ${resetMs} ms`;
+        `hostile output relayed at ${(relayedRate / MiB).toFixed(2)} MiB/s; went off in ${armedMs} ms; reset ${resetMs} ms`;
       figures.push(line);
       t.diagnostic(line);
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -12,9 +13,10 @@ import os from 'node:os';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { securityEnv, startBackend, type Backend } from '../helpers/backend.ts';
-import { containerName, docker, removeScope } from '../helpers/engine.ts';
+import { containerName, docker, pollUntil, removeScope } from '../helpers/engine.ts';
 import { Learner, type Terminal } from '../helpers/learner.ts';
 import { ensureSiteBuilt } from '../helpers/site-build.ts';
+import { within } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
 const LAB = 'nginx-local';
@@ -102,7 +104,7 @@ test('no connection to anything listening on the machine: backend, preview, engi
   const ports = [listenPort, server.port, server.previewPort, ...enginePorts];
   const probes = addresses.flatMap((a) => ports.map((p) => `${a}:${p}`));
   // In parallel, 3 s each: a dropped SYN waits for the timeout, a refused one answers at once.
-  const script = probes.map((p) => `(timeout 3 bash -c '</dev/tcp/${p.replace(':', '/')}' 2>/dev/null && echo "OPEN ${p}" || echo "CLOSED ${p}") &`).join(' ') + ' wait';
+  const script = `${probes.map((p) => `(timeout 3 bash -c '</dev/tcp/${p.replace(':', '/')}' 2>/dev/null && echo "OPEN ${p}" || echo "CLOSED ${p}") &`).join(' ')} wait`;
   const out = (await mine.run(script, 60_000)).output;
   const open = out.split('\n').filter((l) => l.startsWith('OPEN'));
   const closed = out.split('\n').filter((l) => l.startsWith('CLOSED'));
@@ -113,8 +115,9 @@ test('no connection to anything listening on the machine: backend, preview, engi
 
   // The probe is real: the same listener answers the machine itself on its outside address.
   const self = machineAddresses().find((a) => !a.name.startsWith('atl-') && a.name !== 'docker0')?.address ?? '127.0.0.1';
+  const seen = once(listeners[0]!, 'connection'); // after the listener's own handler, which records it
   await new Promise<void>((ok, fail) => net.connect(listenPort, self).once('connect', function (this: net.Socket) { this.destroy(); ok(); }).once('error', fail));
-  await new Promise((r) => setTimeout(r, 100));
+  await within(seen, 10_000, 'the connection, at the listener');
   assert.equal(accepted.length, 1, 'the listener accepts connections from the machine');
   accepted.length = 0;
 });
@@ -124,8 +127,13 @@ test('no ICMP or UDP to the machine either', async () => {
   const out = (await mine.run(`ping -c 1 -W 2 ${gateway} >/dev/null 2>&1 && echo PING-OK || echo PING-NONE; for i in 1 2 3; do echo leak > /dev/udp/${gateway}/${udpPort}; done; sleep 1; echo sent`, 30_000)).output;
   assert.match(out, /PING-NONE/);
   assert.match(out, /sent/);
-  await new Promise((r) => setTimeout(r, 500));
-  assert.deepEqual(udpReceived, []);
+  // A datagram from the machine itself, a second after the lab's: the socket delivers in order, so once
+  // it is here, any of the lab's that got through would be here too.
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((ok, fail) => probe.send('probe', udpPort, '127.0.0.1', (err) => (err ? fail(err) : ok())));
+  probe.close();
+  await pollUntil(async () => udpReceived.some((m) => m.endsWith(': probe')), (arrived) => arrived, 10_000, 20);
+  assert.deepEqual(udpReceived, ['127.0.0.1: probe'], 'only the machine’s own datagram arrived');
 });
 
 test('no connection to another learner’s lab, which does answer the machine', async () => {

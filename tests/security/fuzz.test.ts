@@ -137,6 +137,9 @@ async function roundTrip(t: Terminal, id: number): Promise<void> {
 }
 
 test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers, reaches no other lab and leaks no exec session`, { timeout: Math.max(600_000, FRAMES * 3) }, async (t) => {
+  // The "before" figure once the victim's terminal is quiet: its shell may still be drawing (a prompt
+  // redrawn after the attach's resize), which would count as bytes received during the fuzz.
+  await victim.quiet(500, 15_000);
   const victimBytes = victim.received;
   const victimExecs = await runningExecs(containerName(victimLabId, 'web'));
   const rssBefore = server.rssBytes();

@@ -15,7 +15,7 @@ import { MAX_FRAME_BYTES } from '../../protocol/terminal.ts';
 import { securityEnv, startBackend, type Backend } from '../helpers/backend.ts';
 import { engineCounter, type EngineCounter } from '../helpers/engine-counter.ts';
 import { containerName, execIn, pollUntil, removeScope, terminalSessions } from '../helpers/engine.ts';
-import { Learner, Terminal, wsUrl } from '../helpers/learner.ts';
+import { Learner, type Terminal, wsUrl } from '../helpers/learner.ts';
 import { ensureSiteBuilt } from '../helpers/site-build.ts';
 
 const LAB = 'nginx-local';

@@ -122,7 +122,7 @@ async function terminalHello(): Promise<{ t: string; labId?: string; code?: stri
   return site.evaluate(async (lab) => {
     return new Promise<{ t: string; labId?: string; code?: string }>((resolve) => {
       const timer = setTimeout(() => resolve({ t: 'timeout' }), 30_000);
-      const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/api/terminal');
+      const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/api/terminal`);
       ws.onopen = () => ws.send(JSON.stringify({ t: 'hello', v: 1, lab, host: 'web', cols: 80, rows: 24 }));
       ws.onmessage = (e) => {
         if (typeof e.data !== 'string') return;
@@ -161,7 +161,7 @@ before(async () => {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   context = await browser.newContext();
   site = await context.newPage();
-  await site.goto(siteUrl + '/05-fastcgi/');
+  await site.goto(`${siteUrl}/05-fastcgi/`);
   // The victim starts a lab from the site's page: the server sets the cookie as it always does.
   const info = await site.evaluate(async (lab) => {
     const r = await fetch(`/api/labs/${lab}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });

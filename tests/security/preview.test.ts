@@ -62,6 +62,12 @@ async function attack() {
   sink.name = 'sink';
   sink.style.display = 'none';
   document.body.append(sink);
+  // The site's answer to the form lands in the sink (a page or an error page, never about:blank again).
+  const answered = new Promise((resolve) => sink.addEventListener('load', () => {
+    let away = true;
+    try { away = sink.contentWindow.location.href !== 'about:blank'; } catch (e) {}
+    if (away) resolve('answered');
+  }));
   const form = Object.assign(document.createElement('form'), { method: 'POST', action: SITE + '/api/labs/apache-local', target: 'sink', enctype: 'text/plain' });
   form.innerHTML = '<input name="{&quot;a&quot;:&quot;" value="&quot;}">';
   document.body.append(form);
@@ -79,7 +85,7 @@ async function attack() {
     else results.topNavigation = 'top';
   } catch (e) { results.topNavigation = 'error: ' + e.name; }
   try { results.opener = window.opener === null ? 'null' : 'present'; } catch (e) { results.opener = 'error'; }
-  await new Promise((r) => setTimeout(r, 1500)); // the form post and a navigation attempt take effect
+  results.form = await settle(answered); // the site has had the form post: what it did is there to see
   results.done = true;
 }
 window.results = results;
@@ -125,7 +131,7 @@ before(async () => {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   context = await browser.newContext();
   site = await context.newPage();
-  await site.goto(server.url + '/05-fastcgi/');
+  await site.goto(`${server.url}/05-fastcgi/`);
   // The victim starts a lab from the site's page: the server sets the cookie as it always does.
   const info = await site.evaluate(async (lab) => {
     const r = await fetch(`/api/labs/${lab}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
@@ -154,6 +160,7 @@ function assertAllFailed(r: Results, framed: boolean): void {
   assert.match(String(r.postJson), /^error: TypeError$/, `POST with credentials: ${r.postJson}`);
   assert.match(String(r.readLab), /^error: TypeError$/, `reading the lab API: ${r.readLab}`);
   assert.notEqual(r.ws, 'open', `terminal WebSocket: ${r.ws}`);
+  assert.equal(r.form, 'answered', 'the form post reached the site and was answered: its effect, if any, is visible');
   // Sandboxed (by the iframe, and by the preview's own CSP in a tab): an opaque origin, no cookie jar.
   assert.match(String(r.cookie), /^error: SecurityError$/, 'no cookie jar to read');
   assert.match(String(r.cookieWrite), /^error: SecurityError$/, 'no cookie jar to write');

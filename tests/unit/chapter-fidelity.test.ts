@@ -130,7 +130,7 @@ describe('chapter 05 is faithful to its source', () => {
     const diagrams = out.fences.filter((f) => f.lang === 'sequence');
     assert.equal(diagrams.length, 5);
     for (const d of diagrams) assert.match(d.meta, /^title=".+"$/);
-    const all = diagrams.map((d) => d.meta + '\n' + d.body).join('\n');
+    const all = diagrams.map((d) => `${d.meta}\n${d.body}`).join('\n');
     for (const expected of [/CGI : un nouveau processus/, /TCP, port 9000/, /socket unix/, /502 Bad Gateway[\s\S]*503 Service/, /fastcgi_finish_request\(\)/]) {
       assert.match(all, expected);
     }

@@ -1,18 +1,19 @@
 // The built chapter page (dist/05-fastcgi/index.html): diagrams are inline SVG, no JavaScript of
-// its own beyond the theme toggle, French, labs marked, table of contents and neighbours in place.
+// its own beyond the theme toggle, French, labs marked, table of contents and neighbours in place. And of
+// every built page, whatever chapters exist: no lab script without a lab, the banner of a chapter to come.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dist, ensureSiteBuilt } from '../helpers/site-build.ts';
+import { chapter, chapters, dist, ensureSiteBuilt } from '../helpers/site-build.ts';
 
 let html = '';
-let coming = '';
+const built = (file: string) => readFileSync(join(dist, file), 'utf8');
+const COMING = /Ce chapitre est en cours d’écriture/;
 
 before(async () => {
   await ensureSiteBuilt();
-  html = readFileSync(join(dist, '05-fastcgi', 'index.html'), 'utf8');
-  coming = readFileSync(join(dist, '06-php-multitenant', 'index.html'), 'utf8');
+  html = built('05-fastcgi/index.html');
 });
 
 describe('the built FastCGI chapter', () => {
@@ -46,12 +47,6 @@ describe('the built FastCGI chapter', () => {
     }
   });
 
-  test('a chapter without a lab ships no lab script', () => {
-    // Its inlined CSS may style the panel (one stylesheet for every chapter); no script, no panel.
-    assert.doesNotMatch(coming, /<script[^>]*LabPanel|<atelier-lab/);
-    assert.equal([...coming.matchAll(/<script\b/g)].length, [...coming.matchAll(/<script>/g)].length, 'only inline scripts (the theme)');
-  });
-
   test('puts the live lab panel at the place of each lab', () => {
     const labs = [...html.matchAll(/<atelier-lab name="([^"]+)"/g)].map((m) => m[1]);
     assert.deepEqual(labs, ['apache-remote', 'nginx-remote', 'apache-local', 'nginx-local', 'finish-request']);
@@ -64,13 +59,33 @@ describe('the built FastCGI chapter', () => {
     for (const id of anchors) assert.match(html, new RegExp(`<h[23] id="${id}"`));
   });
 
-  test('links to the next chapter, which is marked as coming and links back', () => {
-    assert.match(html, /<a class="chapter-nav__next" href="\/06-php-multitenant\/" rel="next">/);
-    assert.match(coming, /Ce chapitre est en cours d’écriture/);
-    assert.match(coming, /<a class="chapter-nav__prev" href="\/05-fastcgi\/" rel="prev">/);
+  test('links to the next chapter, which links back', () => {
+    const next = chapter('05-fastcgi').next;
+    assert.ok(next, 'a chapter follows chapter 05');
+    assert.ok(html.includes(`<a class="chapter-nav__next" href="${next.href}" rel="next">`), `a link to ${next.href}`);
+    assert.match(built(`${next.id}/index.html`), /<a class="chapter-nav__prev" href="\/05-fastcgi\/" rel="prev">/);
   });
 
   test('puts non-breaking spaces before French colons in the prose', () => {
     assert.match(html, /D’après <a [^>]*>Wikipedia<\/a>\u00A0:/);
+  });
+});
+
+describe('every built page', () => {
+  test('a page without a lab (the home page, a chapter without labs) ships no lab script', () => {
+    const files = ['index.html', ...chapters().filter((c) => c.entry.data.labs.length === 0).map((c) => `${c.id}/index.html`)];
+    for (const file of files) {
+      const page = built(file);
+      // Its inlined CSS may style the panel (one stylesheet for every chapter); no script, no panel.
+      assert.doesNotMatch(page, /<script[^>]*LabPanel|<atelier-lab/, file);
+      assert.equal([...page.matchAll(/<script\b/g)].length, [...page.matchAll(/<script>/g)].length, `${file}: only inline scripts (the theme)`);
+    }
+  });
+
+  test('a chapter still to come says so, and only such a chapter', () => {
+    for (const c of chapters()) {
+      if (c.status === 'coming') assert.match(built(`${c.id}/index.html`), COMING, c.id);
+      else assert.doesNotMatch(built(`${c.id}/index.html`), COMING, c.id);
+    }
   });
 });

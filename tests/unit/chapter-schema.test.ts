@@ -3,7 +3,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ChapterFrontmatterError, orderChapters, validateChapterFrontmatter, type ChapterFrontmatter } from '../../site/lib/chapter-schema.ts';
 
@@ -94,17 +95,22 @@ describe('chapter order', () => {
 
 describe('astro build with a broken chapter', () => {
   test('stops with the friendly message naming the file and the fields', () => {
-    // A copy of the site beside the repository's node_modules, with one broken chapter.
+    // A copy of the site with one broken chapter, in the system's temporary directory: never inside the
+    // repository, where a running `astro dev` watches files.
     const root = resolve(import.meta.dirname, '..', '..');
-    const copy = join(root, 'tests', '.artifacts', 'broken-site');
-    rmSync(copy, { recursive: true, force: true });
-    mkdirSync(join(copy, 'content'), { recursive: true });
-    cpSync(join(root, 'site'), join(copy, 'site'), { recursive: true });
-    cpSync(join(root, 'astro.config.mjs'), join(copy, 'astro.config.mjs'));
-    // What the config and the lab panel import at build time.
-    for (const dir of ['server', 'sandbox', 'protocol']) cpSync(join(root, dir), join(copy, dir), { recursive: true });
-    writeFileSync(join(copy, 'content', '09-broken.mdx'), '---\ntitle: Cassé\nchapter: neuf\nsummary: x\n---\n\n## Texte\n');
+    const copy = mkdtempSync(join(tmpdir(), 'atelier-broken-site-'));
     try {
+      mkdirSync(join(copy, 'content'));
+      cpSync(join(root, 'site'), join(copy, 'site'), { recursive: true });
+      for (const file of ['astro.config.mjs', 'package.json']) cpSync(join(root, file), join(copy, file));
+      // What the config and the lab panel import at build time.
+      for (const dir of ['server', 'sandbox', 'protocol']) cpSync(join(root, dir), join(copy, dir), { recursive: true });
+      // The repository's packages, linked one by one: Astro's cache (node_modules/.astro) stays in the copy.
+      mkdirSync(join(copy, 'node_modules'));
+      for (const name of readdirSync(join(root, 'node_modules')).filter((n) => !n.startsWith('.'))) {
+        symlinkSync(join(root, 'node_modules', name), join(copy, 'node_modules', name), 'dir');
+      }
+      writeFileSync(join(copy, 'content', '09-broken.mdx'), '---\ntitle: Cassé\nchapter: neuf\nsummary: x\n---\n\n## Texte\n');
       const run = spawnSync(process.execPath, [join(root, 'node_modules', 'astro', 'bin', 'astro.mjs'), 'build', '--root', copy], {
         cwd: copy,
         encoding: 'utf8',

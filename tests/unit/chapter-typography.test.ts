@@ -58,7 +58,7 @@ describe('external links', () => {
       ],
     };
     rehypeExternalLinks()(tree);
-    const rels = tree.children.map((c) => (c.type === 'element' ? c.properties['rel'] : null));
+    const rels = tree.children.map((c) => (c.type === 'element' ? c.properties.rel : null));
     assert.deepEqual(rels, [['noopener', 'external'], ['me', 'noopener', 'external'], undefined]);
   });
 });

@@ -158,7 +158,9 @@ interface Client {
 function client(host = 'web', extra: Partial<ConstructorParameters<typeof TerminalConnection>[0]> = {}): Client {
   const sink = new SlowSink();
   const waiters = new Set<() => void>();
-  const poke = () => waiters.forEach((w) => w());
+  const poke = () => {
+    for (const w of waiters) w();
+  };
   const c: Client = {
     sink,
     since: (mark) => sink.text.slice(-(sink.total - mark) || sink.text.length),

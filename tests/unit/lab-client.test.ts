@@ -107,7 +107,7 @@ describe('flow accountant', () => {
 
 describe('frames', () => {
   test('a big paste is split under MAX_FRAME_BYTES and nothing is lost', () => {
-    const text = 'é'.repeat(MAX_FRAME_BYTES) + 'fin'; // 2 bytes per é: three frames
+    const text = `${'é'.repeat(MAX_FRAME_BYTES)}fin`; // 2 bytes per é: three frames
     const frames = textFrames(text);
     assert.equal(frames.length, 3);
     for (const f of frames) assert.ok(f.length <= MAX_FRAME_BYTES);
@@ -165,10 +165,10 @@ describe('preview address', () => {
   const at = (p: string) => resolvePreviewPath(base, p).href;
 
   test('paths resolve inside the lab prefix', () => {
-    assert.equal(at('/index.php'), base.href + 'index.php');
-    assert.equal(at('index.php?x=1'), base.href + 'index.php?x=1');
+    assert.equal(at('/index.php'), `${base.href}index.php`);
+    assert.equal(at('index.php?x=1'), `${base.href}index.php?x=1`);
     assert.equal(at(''), base.href);
-    assert.equal(at('//evil.example/x'), base.href + 'evil.example/x');
+    assert.equal(at('//evil.example/x'), `${base.href}evil.example/x`);
   });
 
   test('nothing escapes the prefix or the origin', () => {
@@ -180,7 +180,7 @@ describe('preview address', () => {
   });
 
   test('the address bar shows the path inside the lab', () => {
-    assert.equal(pathIn(base, new URL(base.href + 'a/b.php?q=1')), '/a/b.php?q=1');
+    assert.equal(pathIn(base, new URL(`${base.href}a/b.php?q=1`)), '/a/b.php?q=1');
     assert.equal(pathIn(base, base), '/');
   });
 });

@@ -4,7 +4,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { builtPages, dist, ensureSiteBuilt } from '../helpers/site-build.ts';
+import { builtPages, chapters, dist, ensureSiteBuilt } from '../helpers/site-build.ts';
 
 interface Tag {
   name: string;
@@ -36,7 +36,7 @@ function fileFor(pathname: string): string | undefined {
 }
 
 const SITE = 'http://atelier.invalid';
-const pageUrl = (file: string) => new URL('/' + file.replace(/(^|\/)index\.html$/, '$1'), SITE);
+const pageUrl = (file: string) => new URL(`/${file.replace(/(^|\/)index\.html$/, '$1')}`, SITE);
 
 let pages: Array<{ file: string; html: string; tags: Tag[]; ids: Set<string> }> = [];
 
@@ -49,9 +49,11 @@ before(async () => {
 });
 
 describe('built site links', () => {
-  test('the build has the home page, both chapters and a 404 page', () => {
+  test('the build has the home page, every chapter and a 404 page', () => {
     const files = pages.map((p) => p.file).sort();
-    for (const f of ['index.html', '05-fastcgi/index.html', '06-php-multitenant/index.html', '404.html']) assert.ok(files.includes(f), `dist/${f} missing`);
+    const expected = ['index.html', ...chapters().map((c) => `${c.id}/index.html`), '404.html'];
+    assert.ok(expected.includes('05-fastcgi/index.html'), 'chapter 05 is among them');
+    for (const f of expected) assert.ok(files.includes(f), `dist/${f} missing`);
   });
 
   test('every internal link and #anchor resolves', () => {

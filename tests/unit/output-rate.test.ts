@@ -3,6 +3,7 @@
 // is a stream this test writes into: the rate logic is what is under test, not the engine (the security
 // test bombs.test.ts measures the same with real labs and a real neighbour).
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { ACTIVE_MS, InputActivity } from '../../server/terminal/input-activity.ts';
@@ -42,7 +43,8 @@ async function floodFor(ms: number, output: PassThrough, received: () => number)
   const chunk = Buffer.alloc(64 * 1024, 0x79);
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (!output.write(chunk)) await new Promise((r) => setTimeout(r, 5));
+    // A full stream: wait for the session to read on (or for the end of the measure).
+    if (!output.write(chunk)) await Promise.race([once(output, 'drain'), new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())).unref())]);
     else await new Promise((r) => setImmediate(r));
   }
   return received() - start;

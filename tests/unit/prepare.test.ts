@@ -12,6 +12,7 @@ const run = (script: string) => {
 };
 
 test('every boot command runs, in order, each in its own shell', () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, run by the shell
   const plan = prepareScript({ unpack: false, owners: [], boot: ['x=1; echo first', 'echo "second ${x:-unset}"', "echo 'quoted' \"$((1+1))\""], commandTimeoutMs: 5000 });
   const r = run(plan.script);
   assert.deepEqual(prepareOutcome(plan, r.stdout, r.exitCode), { ok: true });

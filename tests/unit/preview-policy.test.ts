@@ -323,7 +323,7 @@ describe('PreviewTargets', () => {
   });
 
   test('a listed lab resolves; a failed listing is not kept, the next request lists again', async () => {
-    let now = 0;
+    const now = 0;
     const e = engine(['lab-a']);
     const targets = new PreviewTargets(e.source, () => now);
     e.state.failListing = true;
@@ -356,7 +356,7 @@ describe('PreviewTargets', () => {
   });
 
   test('forget(id, false): new addresses are asked for; forget(id, true): the lab is unknown', async () => {
-    let now = 0;
+    const now = 0;
     const e = engine(['lab-a']);
     const targets = new PreviewTargets(e.source, () => now);
     await targets.get('lab-a');

@@ -1,6 +1,7 @@
-// The engine daemon restarted mid-session. Named to run last of all the test files (node --test sorts
-// them): restarting dockerd stops every container on the machine, so the test skips itself when
-// anything else runs on the engine (see othersOnEngine). dockerd is stopped (SIGTERM, as a
+// The engine daemon restarted mid-session. Restarting dockerd stops every container on the machine, so
+// this file is in no other test glob: it runs in a `node --test` invocation of its own, after all the
+// others (scripts/test.sh, `npm run test:engine`), and skips itself when anything else runs on the engine
+// (see othersOnEngine), whatever order or company it is run in. dockerd is stopped (SIGTERM, as a
 // service manager would) and started again with its own command line and log file, or through systemd
 // when systemd runs it; the after hook makes sure it answers again whatever happened. Lab containers
 // have no restart policy, so they stay stopped: the student sees the lab end, is told it expired, and
@@ -86,8 +87,7 @@ async function stopDaemon(d: Daemon): Promise<void> {
     return;
   }
   process.kill(d.pid, 'SIGTERM');
-  for (let i = 0; i < 120 && alive(d.pid); i++) await sleep(500);
-  assert.ok(!alive(d.pid), 'dockerd stopped within 60 s');
+  assert.equal(await pollUntil(async () => alive(d.pid), (running) => !running, 60_000, 500), false, 'dockerd stopped within 60 s');
 }
 
 async function startDaemon(d: Daemon): Promise<void> {
@@ -96,7 +96,7 @@ async function startDaemon(d: Daemon): Promise<void> {
     const out = d.log ? openSync(d.log, 'a') : 'ignore';
     spawn(d.argv[0]!, d.argv.slice(1), { detached: true, stdio: ['ignore', out, out] }).unref();
   }
-  for (let i = 0; i < 120 && !(await engineAnswers()); i++) await sleep(500);
+  await pollUntil(engineAnswers, (answers) => answers, 60_000, 500);
 }
 
 const daemon = findDaemon();
@@ -113,10 +113,8 @@ after(async () => {
   if (typeof daemon !== 'string' && !(await engineAnswers())) {
     if (daemon.how === 'process' && !existsSync('/var/run/docker.pid')) await startDaemon(daemon);
     else if (daemon.how === 'systemd') await startDaemon(daemon);
-    else {
-      await sleep(5000);
-      if (!(await engineAnswers())) await startDaemon(daemon);
-    }
+    // A pid file: dockerd may still be on its way up (or down); started again if it does not answer.
+    else if (!(await pollUntil(engineAnswers, (answers) => answers, 5_000, 500))) await startDaemon(daemon);
     assert.ok(await engineAnswers(), 'dockerd is back');
   }
   await server?.stop();
