@@ -53,7 +53,8 @@ function importsOf(file: string): { statics: string[]; dynamics: string[] } {
   const code = readFileSync(file, 'utf8');
   const statics = new Set<string>();
   const dynamics = new Set<string>();
-  for (const m of code.matchAll(/(?:^|[;}\s])import\s*(?:[\w${},*\s]+from\s*)?["'`]([^"'`]+\.js)["'`]/g)) statics.add(fileOfUrl(m[1]!, file));
+  for (const m of code.matchAll(/(?:^|[;}\s])import\s*(?:[\w${},*\s]+from\s*)?["'`]([^"'`]+\.js)["'`]/g))
+    statics.add(fileOfUrl(m[1]!, file));
   for (const m of code.matchAll(/import\(\s*["'`]([^"'`]+\.js)["'`]\s*\)/g)) dynamics.add(fileOfUrl(m[1]!, file));
   // __vite__mapDeps lists chunks by path from the site root ("_astro/x.js")
   for (const m of code.matchAll(/["'`](_astro\/[\w.-]+\.js)["'`]/g)) dynamics.add(join(dist, m[1]!));
@@ -79,7 +80,9 @@ function labRules(css: string): string {
       start = i + 1;
     }
   }
-  return blocks.filter((b) => /atelier-lab|\.lab-panel|\.lab__|\.run-block|lab-pulse|lab-maximized/.test(b.slice(0, b.indexOf('{') + 1) + b)).join('');
+  return blocks
+    .filter((b) => /atelier-lab|\.lab-panel|\.lab__|\.run-block|lab-pulse|lab-maximized/.test(b.slice(0, b.indexOf('{') + 1) + b))
+    .join('');
 }
 
 if (!existsSync(dist) || !statSync(dist).isDirectory()) {
@@ -94,7 +97,7 @@ try {
   process.exit(1);
 }
 const html = readFileSync(pageFile, 'utf8');
-const page = (`/${relative(dist, dirname(pageFile)).replace(/\\/g, '/')}/`).replace(/\/+/g, '/');
+const page = `/${relative(dist, dirname(pageFile)).replace(/\\/g, '/')}/`.replace(/\/+/g, '/');
 
 // Up front: the module script(s) that define <atelier-lab>, and the panel's rules in the page CSS.
 const scripts = [...html.matchAll(/<script\b[^>]*type="module"[^>]*src="([^"]+)"/g)].map((m) => fileOfUrl(m[1]!, pageFile));
@@ -123,7 +126,10 @@ while (queue.length > 0) {
 const lazyCss = lazyJs.map((f) => f.replace(/\.js$/, '.css')).filter(existsSync); // CSS Vite split off a lazy chunk, if any
 
 const entry = (f: string) => ({ file: relative(dist, f), ...sizeOf(readFileSync(f)) });
-const upfront = { js: upfrontJs.map(entry), css: { file: '(panel and run-button rules of the page stylesheet)', ...sizeOf(Buffer.from(upfrontCss)) } };
+const upfront = {
+  js: upfrontJs.map(entry),
+  css: { file: '(panel and run-button rules of the page stylesheet)', ...sizeOf(Buffer.from(upfrontCss)) },
+};
 const lazy = { js: lazyJs.map(entry), css: lazyCss.map(entry) };
 const upfrontTotal = add(sum(upfront.js), upfront.css);
 const lazyTotal = sum([...lazy.js, ...lazy.css]);
@@ -150,5 +156,7 @@ for (const f of [...lazy.js, ...lazy.css]) row(`on scroll ${f.file}`, f);
 row('total up front', upfrontTotal);
 row('total', total);
 const worst = Math.max(total.gzip, total.brotli);
-console.log(`\nlab panel: ${kb(worst).trim()} KB compressed, target ${TARGET_COMPRESSED / 1024} KB: ${result.withinTarget ? 'within' : 'OVER'}`);
+console.log(
+  `\nlab panel: ${kb(worst).trim()} KB compressed, target ${TARGET_COMPRESSED / 1024} KB: ${result.withinTarget ? 'within' : 'OVER'}`,
+);
 console.log('written to bench/results/lab-bundle.json');

@@ -67,7 +67,10 @@ const result = {
     os: `${os.type()} ${os.release()}`,
     kernel: os.version(),
     arch: os.arch(),
-    cpus: os.cpus().map((c) => c.model).filter((m, i, all) => all.indexOf(m) === i),
+    cpus: os
+      .cpus()
+      .map((c) => c.model)
+      .filter((m, i, all) => all.indexOf(m) === i),
     cpuCount: os.cpus().length,
     totalmemBytes: os.totalmem(),
     node: process.version,
@@ -92,6 +95,8 @@ for (const p of pages) {
 }
 if (chapter) {
   const worst = Math.max(chapter.total.gzip, chapter.total.brotli);
-  console.log(`\nchapter page: ${kb(worst).trim()} KB compressed, budget ${BUDGET_COMPRESSED / 1024} KB: ${result.chapterWithinBudget ? 'within' : 'OVER'}`);
+  console.log(
+    `\nchapter page: ${kb(worst).trim()} KB compressed, budget ${BUDGET_COMPRESSED / 1024} KB: ${result.chapterWithinBudget ? 'within' : 'OVER'}`,
+  );
 }
 console.log('written to bench/results/pages.json');

@@ -49,7 +49,10 @@ export async function soak(opts: SoakOptions = {}): Promise<ScenarioOutput> {
   });
   const scope = env.ATELIER_LAB_SCOPE!;
   const kinds = loadLabs().map((l) => l.id);
-  const counts = { learners: 0, labs: 0, noRoom: 0, errors: 0, restarts: 0, ...Object.fromEntries(LEAVES.map((l) => [l, 0])) } as Record<string, number>;
+  const counts = { learners: 0, labs: 0, noRoom: 0, errors: 0, restarts: 0, ...Object.fromEntries(LEAVES.map((l) => [l, 0])) } as Record<
+    string,
+    number
+  >;
   const errors: string[] = [];
   const samples: { at: number; labs: number; containers: number; rssMiB: number }[] = [];
   let server: Backend = await startBackend(env);
@@ -62,12 +65,20 @@ export async function soak(opts: SoakOptions = {}): Promise<ScenarioOutput> {
   const frozen: Terminal[] = [];
 
   const sampler = setInterval(() => {
-    void scopeObjects(scope).then(({ containers }) => {
-      const labs = new Set(containers.map((c) => c.Labels['atelier.lab-id'])).size;
-      peakLabs = Math.max(peakLabs, labs);
-      peakRss = Math.max(peakRss, server.rssBytes());
-      samples.push({ at: Math.round((Date.now() - started) / 1000), labs, containers: containers.length, rssMiB: Math.round(server.rssBytes() / 2 ** 20) });
-    }, () => {});
+    void scopeObjects(scope).then(
+      ({ containers }) => {
+        const labs = new Set(containers.map((c) => c.Labels['atelier.lab-id'])).size;
+        peakLabs = Math.max(peakLabs, labs);
+        peakRss = Math.max(peakRss, server.rssBytes());
+        samples.push({
+          at: Math.round((Date.now() - started) / 1000),
+          labs,
+          containers: containers.length,
+          rssMiB: Math.round(server.rssBytes() / 2 ** 20),
+        });
+      },
+      () => {},
+    );
   }, 30_000);
 
   /** One learner's visit, from arrival to leaving for good. */
@@ -143,10 +154,18 @@ export async function soak(opts: SoakOptions = {}): Promise<ScenarioOutput> {
   // Nobody comes any more. Idle labs go after IDLE_MINUTES (frozen clients are dropped by the heartbeat
   // first, then their shells after the grace period); the reaper runs every 10 s.
   const drainStart = Date.now();
-  const drained = await pollUntil(() => scopeObjects(scope), (o) => o.containers.length + o.networks.length + o.volumes.length === 0, (IDLE_MINUTES * 60 + 240) * 1000, 5000);
+  const drained = await pollUntil(
+    () => scopeObjects(scope),
+    (o) => o.containers.length + o.networks.length + o.volumes.length === 0,
+    (IDLE_MINUTES * 60 + 240) * 1000,
+    5000,
+  );
   const drainSeconds = Math.round((Date.now() - drainStart) / 1000);
   clearInterval(sampler);
-  const shells = (await Promise.all(drained.containers.filter((c) => c.State === 'running').map((c) => terminalSessions(c.Id)))).reduce((a, b) => a + Math.max(0, b), 0);
+  const shells = (await Promise.all(drained.containers.filter((c) => c.State === 'running').map((c) => terminalSessions(c.Id)))).reduce(
+    (a, b) => a + Math.max(0, b),
+    0,
+  );
   const alive = server.alive();
   const rssEnd = server.rssBytes();
   for (const t of frozen) t.ws.terminate();
@@ -154,17 +173,36 @@ export async function soak(opts: SoakOptions = {}): Promise<ScenarioOutput> {
   await removeScope(scope);
 
   const orphans = drained.containers.length + drained.networks.length + drained.volumes.length;
-  log(`drained in ${drainSeconds} s; orphans: ${drained.containers.length} containers, ${drained.networks.length} networks, ${drained.volumes.length} volumes`);
+  log(
+    `drained in ${drainSeconds} s; orphans: ${drained.containers.length} containers, ${drained.networks.length} networks, ${drained.volumes.length} volumes`,
+  );
   return {
-    settings: { durationMinutes: durationMs / 60_000, concurrency, idleMinutes: IDLE_MINUTES, graceSeconds: GRACE_SECONDS, maxLabs: MAX_LABS, leaves: LEAVES },
+    settings: {
+      durationMinutes: durationMs / 60_000,
+      concurrency,
+      idleMinutes: IDLE_MINUTES,
+      graceSeconds: GRACE_SECONDS,
+      maxLabs: MAX_LABS,
+      leaves: LEAVES,
+    },
     figures: [
-      { name: 'orphans after the reaper (containers + networks + volumes)', value: orphans, unit: 'objects', target: { on: 'value', op: '==', limit: 0 } },
+      {
+        name: 'orphans after the reaper (containers + networks + volumes)',
+        value: orphans,
+        unit: 'objects',
+        target: { on: 'value', op: '==', limit: 0 },
+      },
       { name: 'terminal shells left in labs', value: shells, unit: 'shells', target: { on: 'value', op: '==', limit: 0 } },
       { name: 'labs created and abandoned', value: counts.labs!, unit: 'labs' },
       { name: 'learners turned away (no room)', value: counts.noRoom!, unit: 'learners', note: `global cap ${MAX_LABS}` },
       { name: 'peak labs at once', value: peakLabs, unit: 'labs' },
       { name: 'errors seen by learners', value: counts.errors!, unit: 'visits', target: { on: 'value', op: '==', limit: 0 } },
-      { name: 'server RSS at start / peak / end', value: Math.round(rssEnd / 2 ** 20), unit: 'MiB', note: `${Math.round(rss0 / 2 ** 20)} / ${Math.round(peakRss / 2 ** 20)} / ${Math.round(rssEnd / 2 ** 20)}` },
+      {
+        name: 'server RSS at start / peak / end',
+        value: Math.round(rssEnd / 2 ** 20),
+        unit: 'MiB',
+        note: `${Math.round(rss0 / 2 ** 20)} / ${Math.round(peakRss / 2 ** 20)} / ${Math.round(rssEnd / 2 ** 20)}`,
+      },
       { name: 'time for the reaper to clear everything', value: drainSeconds, unit: 's', note: `idle timeout ${IDLE_MINUTES} min` },
     ],
     details: { counts, samples, errors, serverAliveAtEnd: alive },

@@ -78,7 +78,8 @@ export function parseClientMessage(text: string): ClientMessage {
   switch (m.t) {
     case 'hello':
       if (!intIn(m.v, 0, 1000)) throw new ProtocolError('bad-message', 'hello needs an integer version "v"');
-      if (m.v !== PROTOCOL_VERSION) throw new ProtocolError('version', `protocol version ${m.v} not supported (server speaks ${PROTOCOL_VERSION})`);
+      if (m.v !== PROTOCOL_VERSION)
+        throw new ProtocolError('version', `protocol version ${m.v} not supported (server speaks ${PROTOCOL_VERSION})`);
       if (typeof m.lab !== 'string' || !NAME.test(m.lab)) throw new ProtocolError('bad-message', 'hello needs a lab name');
       if (typeof m.host !== 'string' || !NAME.test(m.host)) throw new ProtocolError('bad-message', 'hello needs a host name');
       if (!size(m)) throw new ProtocolError('bad-message', 'hello needs cols (1-1000) and rows (1-500)');

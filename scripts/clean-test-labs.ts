@@ -25,9 +25,12 @@ async function cleanup(): Promise<string> {
   }
   await Promise.all(
     [...containers.keys()].map((id) =>
-      docker.getContainer(id).remove({ force: true, v: true, abortSignal: signal() } as {}).catch((e) => {
-        if (!gone(e)) throw e;
-      }),
+      docker
+        .getContainer(id)
+        .remove({ force: true, v: true, abortSignal: signal() } as {})
+        .catch((e) => {
+          if (!gone(e)) throw e;
+        }),
     ),
   );
 
@@ -39,9 +42,12 @@ async function cleanup(): Promise<string> {
   }
   await Promise.all(
     [...networks.keys()].map((id) =>
-      docker.getNetwork(id).remove({ abortSignal: signal() } as {}).catch((e) => {
-        if (!gone(e)) throw e;
-      }),
+      docker
+        .getNetwork(id)
+        .remove({ abortSignal: signal() } as {})
+        .catch((e) => {
+          if (!gone(e)) throw e;
+        }),
     ),
   );
 
@@ -52,9 +58,12 @@ async function cleanup(): Promise<string> {
   }
   await Promise.all(
     [...volumes].map((name) =>
-      docker.getVolume(name).remove({ abortSignal: signal() } as {}).catch((e) => {
-        if (!gone(e)) throw e;
-      }),
+      docker
+        .getVolume(name)
+        .remove({ abortSignal: signal() } as {})
+        .catch((e) => {
+          if (!gone(e)) throw e;
+        }),
     ),
   );
   return `${containers.size} containers, ${networks.size} networks, ${volumes.size} volumes`;

@@ -110,7 +110,8 @@ export function labAccess(manager: LabManager): LabAccess {
     if (!definitions(name)) throw new UnknownLabError(`aucun lab nommé « ${name} »`);
   };
   const translate = (err: unknown): never => {
-    if (err instanceof ManagerNoRoom) throw new NoRoomError("plus de place pour un nouveau lab pour l'instant : réessayez dans quelques minutes");
+    if (err instanceof ManagerNoRoom)
+      throw new NoRoomError("plus de place pour un nouveau lab pour l'instant : réessayez dans quelques minutes");
     if (err instanceof UnknownLabKindError) throw new UnknownLabError(`aucun lab nommé « ${err.definitionId} »`);
     throw err;
   };

@@ -16,7 +16,10 @@ const sizedPaths = (fallback: string) =>
     .default(fallback)
     .transform((text, ctx) => {
       const out: Record<string, number> = {};
-      for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+      for (const item of text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         const m = /^(\/[A-Za-z0-9._/-]*):(\d+)$/.exec(item);
         if (!m || m[1]!.split('/').includes('..')) {
           ctx.addIssue({ code: 'custom', message: `"${item}" is not /absolute/path:MiB` });
@@ -33,7 +36,10 @@ const poolSizes = z
   .default('')
   .transform((text, ctx) => {
     const out: Record<string, number> = {};
-    for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const item of text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const m = /^(\*|[a-z][a-z0-9-]{0,30}):(\d{1,3})$/.exec(item);
       if (!m) {
         ctx.addIssue({ code: 'custom', message: `"${item}" is not lab-id:count (or *:count)` });
@@ -47,7 +53,14 @@ const poolSizes = z
 const cidr = z
   .string()
   .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, 'an IPv4 network like 10.213.0.0/16')
-  .refine((s) => s.split(/[./]/).slice(0, 4).every((n) => Number(n) <= 255), 'octets must be 0-255');
+  .refine(
+    (s) =>
+      s
+        .split(/[./]/)
+        .slice(0, 4)
+        .every((n) => Number(n) <= 255),
+    'octets must be 0-255',
+  );
 
 const EnvSchema = z.object({
   DOCKER_HOST: z
@@ -57,7 +70,10 @@ const EnvSchema = z.object({
   /** set by scripts/test.sh: labs get the atelier-test- prefix and the atelier.test label */
   ATELIER_TEST: bool(false),
   /** when several backends share one engine: each manages only the labs of its own scope */
-  ATELIER_LAB_SCOPE: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'lowercase letters, digits, . _ -').optional(),
+  ATELIER_LAB_SCOPE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'lowercase letters, digits, . _ -')
+    .optional(),
 
   // Per host of a lab
   ATELIER_LAB_MEMORY_MB: int(32, 65536, 256),
@@ -89,7 +105,10 @@ const EnvSchema = z.object({
    * small value would let one lab starve another's www-data; the per-container bound is ATELIER_LAB_PIDS.
    */
   ATELIER_LAB_NPROC: int(64, 4194304, 65536),
-  ATELIER_LAB_LOG_MAX_SIZE: z.string().regex(/^\d+[kmg]$/, 'like 1m').default('1m'),
+  ATELIER_LAB_LOG_MAX_SIZE: z
+    .string()
+    .regex(/^\d+[kmg]$/, 'like 1m')
+    .default('1m'),
   ATELIER_LAB_LOG_MAX_FILE: int(1, 100, 2),
   /** every lab network is a slice of this pool */
   ATELIER_LAB_SUBNET_POOL: cidr.default('10.213.0.0/16'),
@@ -154,7 +173,14 @@ export interface Config {
   image: string | undefined;
   firewall: 'auto' | 'required' | 'off';
   timeouts: { engineMs: number; createMs: number; execMs: number };
-  labs: { maxLabs: number; idleMs: number; maxLifetimeMs: number; reapIntervalMs: number; orphanGraceMs: number; createConcurrency: number };
+  labs: {
+    maxLabs: number;
+    idleMs: number;
+    maxLifetimeMs: number;
+    reapIntervalMs: number;
+    orphanGraceMs: number;
+    createConcurrency: number;
+  };
   /** definition id (or "*") → labs kept ready */
   pool: Record<string, number>;
 }

@@ -50,7 +50,13 @@ if (process.send) {
     if (m !== 'atelier:metrics') return;
     const gateway = backend.gateway;
     const pool = labs.manager.poolCounts();
-    process.send?.({ t: 'atelier:metrics', peakQueued: gateway.peakQueued(), sessions: gateway.sessionCount, memory: process.memoryUsage(), pool });
+    process.send?.({
+      t: 'atelier:metrics',
+      peakQueued: gateway.peakQueued(),
+      sessions: gateway.sessionCount,
+      memory: process.memoryUsage(),
+      pool,
+    });
   });
   process.channel?.unref();
 }

@@ -24,7 +24,14 @@ interface Crash {
   /** the end of the child's standard error: the uncaught exception's stack when it threw */
   stderrTail: string;
 }
-const status = { supervisor: process.pid, entry, startedAt: new Date().toISOString(), child: 0, restarts: 0, lastCrash: null as Crash | null };
+const status = {
+  supervisor: process.pid,
+  entry,
+  startedAt: new Date().toISOString(),
+  child: 0,
+  restarts: 0,
+  lastCrash: null as Crash | null,
+};
 
 let stopping = false;
 let delay = FIRST_DELAY_MS;

@@ -19,7 +19,10 @@ export interface CliLab {
 /** Creates a lab with bench/baseline/cli-lab.sh --create-only --keep. */
 export async function cliLab(lab: string): Promise<CliLab> {
   const started = performance.now();
-  const child = spawn('bash', [resolve(root, 'bench/baseline/cli-lab.sh'), lab, '--create-only', '--keep'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', [resolve(root, 'bench/baseline/cli-lab.sh'), lab, '--create-only', '--keep'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const prefix = `atelier-test-cli-${child.pid}`;
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d));
@@ -27,7 +30,9 @@ export async function cliLab(lab: string): Promise<CliLab> {
   const code = await new Promise<number | null>((ok) => child.on('close', ok));
   const wallMs = performance.now() - started;
   const remove = () => {
-    const ids = spawnSync('docker', ['ps', '-aq', '--filter', `name=^${prefix}-`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    const ids = spawnSync('docker', ['ps', '-aq', '--filter', `name=^${prefix}-`], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean);
     if (ids.length > 0) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
     spawnSync('docker', ['network', 'rm', `${prefix}-net`], { stdio: 'ignore' });
   };
@@ -63,9 +68,11 @@ export function dockerExecShell(container: string, options: { cols?: number; row
   const shell: PtyShell = {
     startedAt,
     firstByteAt: 0,
-    firstByte: new Promise<void>((ok) => waiters.add(function first() {
-      if (shell.firstByteAt) (waiters.delete(first), ok());
-    })),
+    firstByte: new Promise<void>((ok) =>
+      waiters.add(function first() {
+        if (shell.firstByteAt) waiters.delete(first), ok();
+      }),
+    ),
     write: (data) => p.write(data),
     onData: (l) => listeners.push(l),
     text: () => text,
@@ -80,7 +87,13 @@ export function dockerExecShell(container: string, options: { cols?: number; row
           waiters.delete(check);
           resolve();
         };
-        const timer = setTimeout(() => (waiters.delete(check), reject(new Error(`docker exec shell: no ${pattern} after ${timeoutMs} ms: ${JSON.stringify(text.slice(-200))}`))), timeoutMs);
+        const timer = setTimeout(
+          () => (
+            waiters.delete(check),
+            reject(new Error(`docker exec shell: no ${pattern} after ${timeoutMs} ms: ${JSON.stringify(text.slice(-200))}`))
+          ),
+          timeoutMs,
+        );
         waiters.add(check);
       });
     },

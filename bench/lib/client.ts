@@ -148,7 +148,7 @@ export class Terminal {
   }
 
   #wake(): void {
-    for (const w of this.#waiters) if (w.test()) (this.#waiters.delete(w), w.resolve());
+    for (const w of this.#waiters) if (w.test()) this.#waiters.delete(w), w.resolve();
   }
 
   /** Forgets output received so far (for waitFor). */
@@ -169,7 +169,8 @@ export class Terminal {
         resolve: () => {
           clearTimeout(timer);
           if (test()) resolve();
-          else reject(new Error(`${what}: ${this.error?.message ?? 'connection closed'} (output: ${JSON.stringify(this.#text.slice(-300))})`));
+          else
+            reject(new Error(`${what}: ${this.error?.message ?? 'connection closed'} (output: ${JSON.stringify(this.#text.slice(-300))})`));
         },
       };
       const timer = setTimeout(() => {

@@ -37,7 +37,13 @@ export function traceEngine(docker: Docker): EngineTrace {
     const start = performance.now();
     const path = String(options.path ?? '').replace(/\?.*$/, '');
     dial(options, (err, data) => {
-      trace.calls.push({ method: String(options.method), path, start: start - t0, ms: performance.now() - start, status: err ? 'error' : 'ok' });
+      trace.calls.push({
+        method: String(options.method),
+        path,
+        start: start - t0,
+        ms: performance.now() - start,
+        status: err ? 'error' : 'ok',
+      });
       cb(err, data);
     });
   };
@@ -48,9 +54,7 @@ export function traceEngine(docker: Docker): EngineTrace {
 export function summarize(calls: EngineCall[]): { call: string; count: number; totalMs: number; maxMs: number }[] {
   const groups = new Map<string, { call: string; count: number; totalMs: number; maxMs: number }>();
   for (const c of calls) {
-    const path = c.path
-      .replace(/^\/v[\d.]+/, '')
-      .replace(/\/(containers|exec|networks|volumes|images)\/[^/]+/, '/$1/{id}');
+    const path = c.path.replace(/^\/v[\d.]+/, '').replace(/\/(containers|exec|networks|volumes|images)\/[^/]+/, '/$1/{id}');
     const key = `${c.method} ${path}`;
     const g = groups.get(key) ?? { call: key, count: 0, totalMs: 0, maxMs: 0 };
     g.count++;
@@ -69,7 +73,10 @@ export function creationPhases(calls: EngineCall[]): { phase: string; startMs: n
     ['container create', /^POST \/(v[\d.]+\/)?containers\/create/],
     ['container start', /^POST \/(v[\d.]+\/)?containers\/[^/]+\/start/],
     ['archive API (files)', /^PUT \/(v[\d.]+\/)?containers\/[^/]+\/archive/],
-    ['prepare exec (files + boot commands)', /^(POST \/(v[\d.]+\/)?containers\/[^/]+\/exec|POST \/(v[\d.]+\/)?exec\/|GET \/(v[\d.]+\/)?exec\/)/],
+    [
+      'prepare exec (files + boot commands)',
+      /^(POST \/(v[\d.]+\/)?containers\/[^/]+\/exec|POST \/(v[\d.]+\/)?exec\/|GET \/(v[\d.]+\/)?exec\/)/,
+    ],
     ['final listing', /^GET \/(v[\d.]+\/)?(networks|containers\/json|volumes)/],
   ];
   const out = [];

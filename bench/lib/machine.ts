@@ -11,7 +11,9 @@ export interface Machine {
   os: string;
   loadAverage: number[];
   node: string;
-  docker: { version: string; apiVersion: string; storageDriver: string; cgroupVersion: string; containersRunning: number } | { error: string };
+  docker:
+    | { version: string; apiVersion: string; storageDriver: string; cgroupVersion: string; containersRunning: number }
+    | { error: string };
 }
 
 export async function machine(): Promise<Machine> {

@@ -16,7 +16,8 @@ import { percentile, sleep, summarize } from '../lib/stats.ts';
 const LAB = 'nginx-remote';
 const MiB = 2 ** 20;
 
-const meminfo = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
+const meminfo = (field: string) =>
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
 
 function cpuTimes(): { idle: number; total: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
@@ -54,7 +55,10 @@ const fdsOf = (pid: number) => {
 function containerMemory(ids: string[]): number {
   let sum = 0;
   for (const id of ids) {
-    for (const file of [`/sys/fs/cgroup/memory/docker/${id}/memory.usage_in_bytes`, `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.current`]) {
+    for (const file of [
+      `/sys/fs/cgroup/memory/docker/${id}/memory.usage_in_bytes`,
+      `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.current`,
+    ]) {
       try {
         sum += Number(readFileSync(file, 'utf8'));
         break;
@@ -112,7 +116,9 @@ export const scenario: Scenario = {
     };
 
     const available0 = meminfo('MemAvailable');
-    const shims0 = pidsOf('containerd-shim').concat(pidsOf('containerd-shim-runc-v2')).reduce((s, p) => s + rssOf(p), 0);
+    const shims0 = pidsOf('containerd-shim')
+      .concat(pidsOf('containerd-shim-runc-v2'))
+      .reduce((s, p) => s + rssOf(p), 0);
     const server = await startBenchServer('density', { ATELIER_LAB_POOL: '', ATELIER_MAX_LABS: '2000', ATELIER_LAB_IDLE_MINUTES: '120' });
     const labs = scopeLabs(server.scope);
     const learners: Learning[] = [];
@@ -147,11 +153,20 @@ export const scenario: Scenario = {
       const t = performance.now();
       try {
         const res = await learner.post(LAB);
-        if (res.status !== 200 || !('labId' in res.body)) return { ok: false, why: `POST answered ${res.status} ${JSON.stringify(res.body)}` };
+        if (res.status !== 200 || !('labId' in res.body))
+          return { ok: false, why: `POST answered ${res.status} ${JSON.stringify(res.body)}` };
         const term = learner.terminal(LAB, 'web', { keepText: false });
         await term.firstOutput(60_000);
         const ms = performance.now() - t;
-        const l: Learning = { learner, term, labId: res.body.labId, latencies: [], pending: 0, nextAt: performance.now() + Math.random() * 1000, keys: 0 };
+        const l: Learning = {
+          learner,
+          term,
+          labId: res.body.labId,
+          latencies: [],
+          pending: 0,
+          nextAt: performance.now() + Math.random() * 1000,
+          keys: 0,
+        };
         term.onData = (_chunk, at) => {
           if (!l.pending) return;
           l.latencies.push(at - l.pending);
@@ -197,17 +212,28 @@ export const scenario: Scenario = {
         await sleep(holdMs);
         const cpu1 = cpuTimes();
         const echoes = learners.flatMap((l) => l.latencies);
-        const containers = await docker.listContainers({ all: true, filters: { label: [`atelier.scope=${server.scope}`] } } as Docker.ContainerListOptions);
+        const containers = await docker.listContainers({
+          all: true,
+          filters: { label: [`atelier.scope=${server.scope}`] },
+        } as Docker.ContainerListOptions);
         const ids = containers.map((c) => c.Id);
         const notRunning = containers.filter((c) => c.State !== 'running').length;
         const n = learners.length;
-        const shims = pidsOf('containerd-shim').concat(pidsOf('containerd-shim-runc-v2')).reduce((s, p) => s + rssOf(p), 0);
+        const shims = pidsOf('containerd-shim')
+          .concat(pidsOf('containerd-shim-runc-v2'))
+          .reduce((s, p) => s + rssOf(p), 0);
         const dockerd = pidsOf('dockerd')[0];
         const step: Step = {
           labs: n,
           createSeconds,
           createMs: createMs.length ? summarize(createMs) : null,
-          echo: { n: echoes.length, p50: percentile(echoes, 50), p99: percentile(echoes, 99), max: Math.max(...echoes), missed: missed.count },
+          echo: {
+            n: echoes.length,
+            p50: percentile(echoes, 50),
+            p99: percentile(echoes, 99),
+            max: Math.max(...echoes),
+            missed: missed.count,
+          },
           memAvailableBytes: meminfo('MemAvailable'),
           memoryPerLabMiB: (available0 - meminfo('MemAvailable')) / n / MiB,
           containerCgroupPerLabMiB: containerMemory(ids) / n / MiB,
@@ -253,15 +279,51 @@ export const scenario: Scenario = {
     const best = good.at(-1);
     const last = results.at(-1);
     return {
-      settings: { lab: LAB, steps, holdMs, concurrency, keystrokesPerSecondPerLearner: 1, memoryFloorBytes: memFloor, budgetMinutes: budgetMs / 60_000, maxLabs: 2000, stopReason },
+      settings: {
+        lab: LAB,
+        steps,
+        holdMs,
+        concurrency,
+        keystrokesPerSecondPerLearner: 1,
+        memoryFloorBytes: memFloor,
+        budgetMinutes: budgetMs / 60_000,
+        maxLabs: 2000,
+        stopReason,
+      },
       figures: [
-        { name: 'labs reached with echo p99 <= 50 ms', value: best?.labs ?? 0, unit: 'labs', target: { on: 'value', op: '>=', limit: 300 } },
+        {
+          name: 'labs reached with echo p99 <= 50 ms',
+          value: best?.labs ?? 0,
+          unit: 'labs',
+          target: { on: 'value', op: '>=', limit: 300 },
+        },
         { name: 'labs reached in all (ramp stopped: see notes)', value: last?.labs ?? 0, unit: 'labs' },
-        { name: `echo p99 at ${last?.labs ?? 0} labs`, value: last?.echo.p99 ?? null, unit: 'ms', target: { on: 'value', op: '<=', limit: 50 } },
-        { name: `memory per idle lab at ${last?.labs ?? 0} labs (whole machine)`, value: last?.memoryPerLabMiB ?? null, unit: 'MiB', target: { on: 'value', op: '<=', limit: 60 } },
-        { name: `memory per idle lab at ${last?.labs ?? 0} labs (containers' cgroups only)`, value: last?.containerCgroupPerLabMiB ?? null, unit: 'MiB' },
+        {
+          name: `echo p99 at ${last?.labs ?? 0} labs`,
+          value: last?.echo.p99 ?? null,
+          unit: 'ms',
+          target: { on: 'value', op: '<=', limit: 50 },
+        },
+        {
+          name: `memory per idle lab at ${last?.labs ?? 0} labs (whole machine)`,
+          value: last?.memoryPerLabMiB ?? null,
+          unit: 'MiB',
+          target: { on: 'value', op: '<=', limit: 60 },
+        },
+        {
+          name: `memory per idle lab at ${last?.labs ?? 0} labs (containers' cgroups only)`,
+          value: last?.containerCgroupPerLabMiB ?? null,
+          unit: 'MiB',
+        },
       ],
-      details: { steps: results, memAvailableAtStart: available0, serverLogTail: serverLog.split('\n').filter((l) => /error|fail|timeout|no answer/i.test(l)).slice(-20) },
+      details: {
+        steps: results,
+        memAvailableAtStart: available0,
+        serverLogTail: serverLog
+          .split('\n')
+          .filter((l) => /error|fail|timeout|no answer/i.test(l))
+          .slice(-20),
+      },
       notes: [`Ramp stopped: ${stopReason}.`],
     };
   },

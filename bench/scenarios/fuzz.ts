@@ -28,11 +28,15 @@ export const scenario: Scenario = {
     const frames = quick ? 100_000 : 1_000_000;
     const seed = Date.now() % 2 ** 31; // a new seed each run; the result keeps it to replay a failure
     log(`${frames.toLocaleString('en')} frames, seed ${seed}`);
-    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', `--test-timeout=${frames * 3 + 600_000}`, 'tests/security/fuzz.test.ts'], {
-      cwd: root,
-      env: { ...process.env, ATELIER_FUZZ_FRAMES: String(frames), ATELIER_FUZZ_SEED: String(seed) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--test', '--test-reporter=tap', `--test-timeout=${frames * 3 + 600_000}`, 'tests/security/fuzz.test.ts'],
+      {
+        cwd: root,
+        env: { ...process.env, ATELIER_FUZZ_FRAMES: String(frames), ATELIER_FUZZ_SEED: String(seed) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -47,7 +51,12 @@ export const scenario: Scenario = {
         { name: 'frames sent', value: r.frames, unit: 'frames', target: { on: 'value', op: '>=', limit: frames * 0.99 } },
         { name: 'frames per second', value: r.frames / r.seconds, unit: '/s' },
         { name: 'server crashes', value: r.crashed ? 1 : 0, unit: '', target: { on: 'value', op: '==', limit: 0 } },
-        { name: 'hellos answered with another learner’s lab', value: r.foreignHello, unit: '', target: { on: 'value', op: '==', limit: 0 } },
+        {
+          name: 'hellos answered with another learner’s lab',
+          value: r.foreignHello,
+          unit: '',
+          target: { on: 'value', op: '==', limit: 0 },
+        },
         { name: 'shells left in the fuzzed lab', value: r.shellsLeft, unit: '', target: { on: 'value', op: '==', limit: 0 } },
         { name: 'engine execs left in the fuzzed lab', value: r.engineExecsLeft, unit: '', target: { on: 'value', op: '==', limit: 0 } },
         { name: 'server RSS growth (before → peak)', value: r.rssPeakMiB - r.rssBeforeMiB, unit: 'MiB' },

@@ -71,7 +71,10 @@ export const scenario: Scenario = {
       await term.firstOutput();
       await sleep(500);
       const cpu0 = server.cpuSeconds();
-      const ws = target((k) => term.send(k), (l) => (term.onData = (_chunk, at) => l(at)));
+      const ws = target(
+        (k) => term.send(k),
+        (l) => (term.onData = (_chunk, at) => l(at)),
+      );
       // Alternating halves, so that both paths see the same moments of a shared machine.
       const half = keys / 2;
       log(`${keys} keys through the server, ${keys} through docker exec -it, in halves`);
@@ -81,7 +84,10 @@ export const scenario: Scenario = {
       const shell = dockerExecShell(labs.container(labId, 'web'));
       await shell.firstByte;
       await sleep(500);
-      const pty = target((k) => shell.write(k), (l) => shell.onData((_d, at) => l(at)));
+      const pty = target(
+        (k) => shell.write(k),
+        (l) => shell.onData((_d, at) => l(at)),
+      );
       const baseline = await typeKeys(pty, half);
       const cpu1 = server.cpuSeconds();
       product.push(...(await typeKeys(ws, half)));
@@ -98,7 +104,13 @@ export const scenario: Scenario = {
         for (const l of listeners) l(at);
       });
       await sleep(800);
-      const stream = await typeKeys(target((k) => direct.write(k), (l) => listeners.push(l)), half);
+      const stream = await typeKeys(
+        target(
+          (k) => direct.write(k),
+          (l) => listeners.push(l),
+        ),
+        half,
+      );
       await direct.close();
 
       const p = summarize(product);
@@ -109,14 +121,28 @@ export const scenario: Scenario = {
         figures: [
           { name: 'echo p50', value: p.p50, unit: 'ms', baseline: b.p50, target: { on: 'value', op: '<=', limit: 2 } },
           { name: 'echo p99', value: p.p99, unit: 'ms', baseline: b.p99, target: { on: 'value', op: '<=', limit: 10 } },
-          { name: 'echo p50, ratio to docker exec -it', value: p.p50, unit: 'ms', baseline: b.p50, target: { on: 'ratio', op: '<=', limit: 1.2 } },
+          {
+            name: 'echo p50, ratio to docker exec -it',
+            value: p.p50,
+            unit: 'ms',
+            baseline: b.p50,
+            target: { on: 'ratio', op: '<=', limit: 1.2 },
+          },
           { name: 'server CPU per keystroke', value: ((cpuProduct + cpuProduct2) * 1000) / keys, unit: 'ms' },
           { name: "echo p50 on the provider's exec stream alone (no server, no WebSocket)", value: d.p50, unit: 'ms', baseline: b.p50 },
         ],
         notes: [
           `The path through the server adds ${(p.p50 - d.p50).toFixed(2)} ms at p50 to the engine's own exec stream (${d.p50.toFixed(2)} ms, faster than \`docker exec -it\`'s ${b.p50.toFixed(2)} ms): the WebSocket hop from the client to the server and back, and a turn of each Node.js event loop (the server's and the client's).`,
         ],
-        details: { server: p, dockerExec: b, execStream: d, samples: { server: product.map((x) => Math.round(x * 1000) / 1000), dockerExec: baseline.map((x) => Math.round(x * 1000) / 1000) } },
+        details: {
+          server: p,
+          dockerExec: b,
+          execStream: d,
+          samples: {
+            server: product.map((x) => Math.round(x * 1000) / 1000),
+            dockerExec: baseline.map((x) => Math.round(x * 1000) / 1000),
+          },
+        },
       };
     } finally {
       // The server first: a pool would refill behind the removal.

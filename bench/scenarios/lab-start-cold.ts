@@ -76,7 +76,12 @@ async function profile(rootfs: 'readonly' | 'writable', runs: number) {
       samples.push({ totalMs: Math.round(totalMs), phases: creationPhases(trace.calls), calls: summarizeCalls(trace.calls) });
       const d = performance.now();
       await provider.destroyLab(labId);
-      samples[samples.length - 1]!.calls.push({ call: '(destroyLab, whole)', count: 1, totalMs: performance.now() - d, maxMs: performance.now() - d });
+      samples[samples.length - 1]!.calls.push({
+        call: '(destroyLab, whole)',
+        count: 1,
+        totalMs: performance.now() - d,
+        maxMs: performance.now() - d,
+      });
     }
   } finally {
     for (const lab of await provider.listLabs().catch(() => [])) await provider.destroyLab(lab.labId).catch(() => {});
@@ -95,7 +100,12 @@ async function engineFloor(runs: number) {
   try {
     for (let i = 0; i < runs; i++) {
       let t = performance.now();
-      const c = await docker.createContainer({ Image: image, name: `atelier-test-cli-${process.pid}-floor${i}`, Labels: { 'atelier.test': '1' }, HostConfig: { NetworkMode: 'none' } });
+      const c = await docker.createContainer({
+        Image: image,
+        name: `atelier-test-cli-${process.pid}-floor${i}`,
+        Labels: { 'atelier.test': '1' },
+        HostConfig: { NetworkMode: 'none' },
+      });
       creates.push(performance.now() - t);
       t = performance.now();
       await c.start();
@@ -122,21 +132,22 @@ export const scenario: Scenario = {
       // One creation first, not counted: the server reads the image's directories once after start.
       const warm = await productRun(server.url);
       await labs.provider.destroyLab(warm.labId);
-      for (let i = 0; i < runs && !interrupted; i++) try {
-        // Alternating, so that both see the same noise of a shared machine.
-        const p = await productRun(server.url);
-        await labs.provider.destroyLab(p.labId);
-        product.push(p);
-        const b = await baselineRun();
-        baseline.push(b);
-        log(`run ${i + 1}/${runs}: server ${p.clickToPromptMs.toFixed(0)} ms, CLI ${b.clickToPromptMs.toFixed(0)} ms`);
-        await sleep(500);
-      } catch (err) {
-        // What was measured before (an engine restarted by someone else, …) still counts, with a note.
-        if (baseline.length === 0) throw err;
-        interrupted = `interrupted after ${baseline.length} of ${runs} runs: ${(err as Error).message}`;
-        log(interrupted);
-      }
+      for (let i = 0; i < runs && !interrupted; i++)
+        try {
+          // Alternating, so that both see the same noise of a shared machine.
+          const p = await productRun(server.url);
+          await labs.provider.destroyLab(p.labId);
+          product.push(p);
+          const b = await baselineRun();
+          baseline.push(b);
+          log(`run ${i + 1}/${runs}: server ${p.clickToPromptMs.toFixed(0)} ms, CLI ${b.clickToPromptMs.toFixed(0)} ms`);
+          await sleep(500);
+        } catch (err) {
+          // What was measured before (an engine restarted by someone else, …) still counts, with a note.
+          if (baseline.length === 0) throw err;
+          interrupted = `interrupted after ${baseline.length} of ${runs} runs: ${(err as Error).message}`;
+          log(interrupted);
+        }
     } finally {
       // The server first: a pool would refill behind the removal.
       await server.stop();
@@ -157,20 +168,59 @@ export const scenario: Scenario = {
     };
     return {
       notes: interrupted ? [interrupted] : [],
-      settings: { lab: LAB, runs, runsDone: baseline.length, alternating: true, pool: 'none', rootfs: loadConfig().host.rootfs, profileRuns },
+      settings: {
+        lab: LAB,
+        runs,
+        runsDone: baseline.length,
+        alternating: true,
+        pool: 'none',
+        rootfs: loadConfig().host.rootfs,
+        profileRuns,
+      },
       figures: [
-        { name: 'click to first prompt, p50', value: click.p50, unit: 'ms', baseline: cli.p50, target: { on: 'value', op: '<=', limit: 800 } },
-        { name: 'click to first prompt, p95', value: click.p95, unit: 'ms', baseline: cli.p95, target: { on: 'value', op: '<=', limit: 1200 } },
-        { name: 'click to first prompt, p50 ratio to the CLI', value: click.p50, unit: 'ms', baseline: cli.p50, target: { on: 'ratio', op: '<=', limit: 1.0 } },
-        { name: 'hello to first prompt (lab just created), p50', value: summarize(product.map((p) => p.helloToPromptMs)).p50, unit: 'ms', baseline: summarize(baseline.map((b) => b.execToPromptMs)).p50 },
+        {
+          name: 'click to first prompt, p50',
+          value: click.p50,
+          unit: 'ms',
+          baseline: cli.p50,
+          target: { on: 'value', op: '<=', limit: 800 },
+        },
+        {
+          name: 'click to first prompt, p95',
+          value: click.p95,
+          unit: 'ms',
+          baseline: cli.p95,
+          target: { on: 'value', op: '<=', limit: 1200 },
+        },
+        {
+          name: 'click to first prompt, p50 ratio to the CLI',
+          value: click.p50,
+          unit: 'ms',
+          baseline: cli.p50,
+          target: { on: 'ratio', op: '<=', limit: 1.0 },
+        },
+        {
+          name: 'hello to first prompt (lab just created), p50',
+          value: summarize(product.map((p) => p.helloToPromptMs)).p50,
+          unit: 'ms',
+          baseline: summarize(baseline.map((b) => b.execToPromptMs)).p50,
+        },
         { name: 'provider createLab, read-only root, p50', value: summarize(readonly.map((s) => s.totalMs)).p50, unit: 'ms' },
         { name: 'provider createLab, writable layer, p50', value: summarize(writable.map((s) => s.totalMs)).p50, unit: 'ms' },
         { name: 'engine floor: start of a bare container, p50', value: floor.startMs.p50, unit: 'ms' },
       ],
       details: {
-        product: { clickToPrompt: click, post: summarize(product.map((p) => p.postMs)), allPrompts: summarize(product.map((p) => p.allPromptsMs)), samples: product },
+        product: {
+          clickToPrompt: click,
+          post: summarize(product.map((p) => p.postMs)),
+          allPrompts: summarize(product.map((p) => p.allPromptsMs)),
+          samples: product,
+        },
         baseline: { clickToPrompt: cli, samples: baseline },
-        profile: { readonly: { phaseMedians: phaseMedian(readonly), samples: readonly }, writable: { phaseMedians: phaseMedian(writable), samples: writable } },
+        profile: {
+          readonly: { phaseMedians: phaseMedian(readonly), samples: readonly },
+          writable: { phaseMedians: phaseMedian(writable), samples: writable },
+        },
         engineFloor: floor,
       },
     };

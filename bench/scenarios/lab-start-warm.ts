@@ -32,50 +32,71 @@ export const scenario: Scenario = {
     const server = await startBenchServer('warm', { ATELIER_LAB_POOL: `${LAB}:${POOL}` });
     const labs = scopeLabs(server.scope);
     let interrupted: string | undefined;
-    const samples: { helloToPromptMs: number; helloReplyMs: number; clickToPromptMs: number; postMs: number; reattachReadyMs: number; reattachFirstByteMs: number; execBaselineMs: number; poolRefillMs: number }[] = [];
+    const samples: {
+      helloToPromptMs: number;
+      helloReplyMs: number;
+      clickToPromptMs: number;
+      postMs: number;
+      reattachReadyMs: number;
+      reattachFirstByteMs: number;
+      execBaselineMs: number;
+      poolRefillMs: number;
+    }[] = [];
     try {
       const firstFill = await poolFull(server, 120_000);
       log(`pool of ${POOL} ready ${Math.round(firstFill)} ms after the server started listening`);
-      for (let i = 0; i < runs && !interrupted; i++) try {
-        const poolRefillMs = await poolFull(server, 120_000);
-        const learner = new Learner(server.url);
-        await learner.get(LAB);
-        const t0 = performance.now();
-        const res = await learner.post(LAB);
-        const posted = performance.now();
-        if (res.status !== 200 || !('labId' in res.body)) throw new Error(`POST ${LAB}: ${res.status} ${JSON.stringify(res.body)}`);
-        const labId = res.body.labId;
-        const terminals = res.body.hosts.map((host) => learner.terminal(LAB, host));
-        await Promise.all(terminals.map((t) => t.firstOutput()));
-        const web = terminals[res.body.hosts.indexOf('web')]!;
-        const helloToPromptMs = web.firstByteAt - web.helloSentAt;
-        const helloReplyMs = web.helloAt - web.helloSentAt;
-        const clickToPromptMs = web.firstByteAt - t0;
+      for (let i = 0; i < runs && !interrupted; i++)
+        try {
+          const poolRefillMs = await poolFull(server, 120_000);
+          const learner = new Learner(server.url);
+          await learner.get(LAB);
+          const t0 = performance.now();
+          const res = await learner.post(LAB);
+          const posted = performance.now();
+          if (res.status !== 200 || !('labId' in res.body)) throw new Error(`POST ${LAB}: ${res.status} ${JSON.stringify(res.body)}`);
+          const labId = res.body.labId;
+          const terminals = res.body.hosts.map((host) => learner.terminal(LAB, host));
+          await Promise.all(terminals.map((t) => t.firstOutput()));
+          const web = terminals[res.body.hosts.indexOf('web')]!;
+          const helloToPromptMs = web.firstByteAt - web.helloSentAt;
+          const helloReplyMs = web.helloAt - web.helloSentAt;
+          const clickToPromptMs = web.firstByteAt - t0;
 
-        // Reattach: the page reloads (the old connection goes, a new one says hello for the same shell).
-        await web.close();
-        const again = learner.terminal(LAB, 'web');
-        await again.ready();
-        await again.firstOutput().catch(() => {});
-        if (!again.hello?.resumed) throw new Error('reattach did not resume the same shell');
-        const reattachReadyMs = again.readyAt - again.helloSentAt;
-        const reattachFirstByteMs = again.firstByteAt ? again.firstByteAt - again.helloSentAt : Number.NaN;
-        await Promise.all([again.close(), ...terminals.map((t) => t.close())]);
+          // Reattach: the page reloads (the old connection goes, a new one says hello for the same shell).
+          await web.close();
+          const again = learner.terminal(LAB, 'web');
+          await again.ready();
+          await again.firstOutput().catch(() => {});
+          if (!again.hello?.resumed) throw new Error('reattach did not resume the same shell');
+          const reattachReadyMs = again.readyAt - again.helloSentAt;
+          const reattachFirstByteMs = again.firstByteAt ? again.firstByteAt - again.helloSentAt : Number.NaN;
+          await Promise.all([again.close(), ...terminals.map((t) => t.close())]);
 
-        const shell = dockerExecShell(labs.container(labId, 'web'));
-        await shell.firstByte;
-        const execBaselineMs = shell.firstByteAt - shell.startedAt;
-        await shell.kill();
+          const shell = dockerExecShell(labs.container(labId, 'web'));
+          await shell.firstByte;
+          const execBaselineMs = shell.firstByteAt - shell.startedAt;
+          await shell.kill();
 
-        await labs.provider.destroyLab(labId);
-        samples.push({ helloToPromptMs, helloReplyMs, clickToPromptMs, postMs: posted - t0, reattachReadyMs, reattachFirstByteMs, execBaselineMs, poolRefillMs });
-        log(`run ${i + 1}/${runs}: hello→prompt ${helloToPromptMs.toFixed(0)} ms (hello answered ${helloReplyMs.toFixed(0)}), click→prompt ${clickToPromptMs.toFixed(0)} ms, reattach ${reattachReadyMs.toFixed(0)} ms, docker exec ${execBaselineMs.toFixed(0)} ms`);
-      } catch (err) {
-        // What was measured before (an engine restarted by someone else, …) still counts, with a note.
-        if (samples.length === 0) throw err;
-        interrupted = `interrupted after ${samples.length} of ${runs} runs: ${(err as Error).message}`;
-        log(interrupted);
-      }
+          await labs.provider.destroyLab(labId);
+          samples.push({
+            helloToPromptMs,
+            helloReplyMs,
+            clickToPromptMs,
+            postMs: posted - t0,
+            reattachReadyMs,
+            reattachFirstByteMs,
+            execBaselineMs,
+            poolRefillMs,
+          });
+          log(
+            `run ${i + 1}/${runs}: hello→prompt ${helloToPromptMs.toFixed(0)} ms (hello answered ${helloReplyMs.toFixed(0)}), click→prompt ${clickToPromptMs.toFixed(0)} ms, reattach ${reattachReadyMs.toFixed(0)} ms, docker exec ${execBaselineMs.toFixed(0)} ms`,
+          );
+        } catch (err) {
+          // What was measured before (an engine restarted by someone else, …) still counts, with a note.
+          if (samples.length === 0) throw err;
+          interrupted = `interrupted after ${samples.length} of ${runs} runs: ${(err as Error).message}`;
+          log(interrupted);
+        }
     } finally {
       // The server first: a pool would refill behind the removal.
       await server.stop();
@@ -90,11 +111,23 @@ export const scenario: Scenario = {
       settings: { lab: LAB, pool: POOL, runs, runsDone: samples.length, waitForFullPoolBeforeEachRun: true },
       figures: [
         { name: 'hello to first prompt (pool lab), p50', value: hello.p50, unit: 'ms', baseline: exec.p50 },
-        { name: 'hello to first prompt (pool lab), p95', value: hello.p95, unit: 'ms', baseline: exec.p95, target: { on: 'value', op: '<=', limit: 150 } },
+        {
+          name: 'hello to first prompt (pool lab), p95',
+          value: hello.p95,
+          unit: 'ms',
+          baseline: exec.p95,
+          target: { on: 'value', op: '<=', limit: 150 },
+        },
         { name: 'click to first prompt (pool lab), p50', value: click.p50, unit: 'ms', baseline: exec.p50 },
         { name: 'click to first prompt (pool lab), p95', value: click.p95, unit: 'ms', baseline: exec.p95 },
         { name: 'reattach: hello to ready, p50', value: reattach.p50, unit: 'ms', baseline: exec.p50 },
-        { name: 'reattach: hello to ready, p95', value: reattach.p95, unit: 'ms', baseline: exec.p95, target: { on: 'value', op: '<=', limit: 100 } },
+        {
+          name: 'reattach: hello to ready, p95',
+          value: reattach.p95,
+          unit: 'ms',
+          baseline: exec.p95,
+          target: { on: 'value', op: '<=', limit: 100 },
+        },
       ],
       details: {
         helloToPrompt: hello,
@@ -107,7 +140,10 @@ export const scenario: Scenario = {
         poolRefillWait: summarize(samples.map((s) => s.poolRefillMs)),
         samples,
       },
-      notes: [...(interrupted ? [interrupted] : []), 'Baseline of every row: `docker exec -it <container> bash -l` to its first byte (the bare tools\' way to get a shell in a running lab).'],
+      notes: [
+        ...(interrupted ? [interrupted] : []),
+        "Baseline of every row: `docker exec -it <container> bash -l` to its first byte (the bare tools' way to get a shell in a running lab).",
+      ],
     };
   },
 };

@@ -18,7 +18,10 @@ function watch(term: Terminal, marker: string, timeoutMs: number): Promise<numbe
   const needle = Buffer.from(marker);
   let carry = Buffer.alloc(0);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => ((term.onData = null), reject(new Error(`no ${JSON.stringify(marker)} within ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(
+      () => ((term.onData = null), reject(new Error(`no ${JSON.stringify(marker)} within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
     term.onData = (chunk, at) => {
       const hay = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
       if (hay.indexOf(needle) >= 0) {
@@ -169,26 +172,64 @@ export const scenario: Scenario = {
     log('with ATELIER_TERMINAL_OUTPUT_KIB_PER_SECOND=0 (no output rate limit)');
     const free = await flood({ ...base, env: { ATELIER_TERMINAL_OUTPUT_KIB_PER_SECOND: '0' }, log });
     const rows = (label: string, r: typeof free, randomMb: number) => [
-      { name: `${label}: yes, delivered`, value: r.yesRate / MB, unit: 'MB/s', baseline: rate(r.baseline.yes), target: { on: 'value' as const, op: '>=' as const, limit: 20 } },
-      { name: `${label}: head -c ${randomMb}M /dev/urandom | base64, delivered`, value: r.randomRate / MB, unit: 'MB/s', baseline: rate(r.baseline.random), target: { on: 'value' as const, op: '>=' as const, limit: 20 } },
-      { name: `${label}: peak bytes queued in the server for the session`, value: r.peakQueued === null ? null : r.peakQueued / 1024, unit: 'KiB', target: { on: 'value' as const, op: '<=' as const, limit: 1024 } },
-      { name: `${label}: server RSS growth during the floods`, value: r.rssGrowth / 2 ** 20, unit: 'MiB', target: { on: 'value' as const, op: '<=' as const, limit: 64 } },
+      {
+        name: `${label}: yes, delivered`,
+        value: r.yesRate / MB,
+        unit: 'MB/s',
+        baseline: rate(r.baseline.yes),
+        target: { on: 'value' as const, op: '>=' as const, limit: 20 },
+      },
+      {
+        name: `${label}: head -c ${randomMb}M /dev/urandom | base64, delivered`,
+        value: r.randomRate / MB,
+        unit: 'MB/s',
+        baseline: rate(r.baseline.random),
+        target: { on: 'value' as const, op: '>=' as const, limit: 20 },
+      },
+      {
+        name: `${label}: peak bytes queued in the server for the session`,
+        value: r.peakQueued === null ? null : r.peakQueued / 1024,
+        unit: 'KiB',
+        target: { on: 'value' as const, op: '<=' as const, limit: 1024 },
+      },
+      {
+        name: `${label}: server RSS growth during the floods`,
+        value: r.rssGrowth / 2 ** 20,
+        unit: 'MiB',
+        target: { on: 'value' as const, op: '<=' as const, limit: 64 },
+      },
       { name: `${label}: Ctrl-C to prompt while flooding, p50`, value: r.ctrlC.p50, unit: 'ms' },
-      { name: `${label}: Ctrl-C to prompt while flooding, max`, value: r.ctrlC.max, unit: 'ms', target: { on: 'value' as const, op: '<=' as const, limit: 300 } },
+      {
+        name: `${label}: Ctrl-C to prompt while flooding, max`,
+        value: r.ctrlC.max,
+        unit: 'ms',
+        target: { on: 'value' as const, op: '<=' as const, limit: 300 },
+      },
     ];
     return {
-      settings: { lab: LAB, host: 'web', ...base, randomMbWithRateLimit: limitedMb, ack: 'the panel\'s FlowAccountant, render callback on the next turn', hostCpus: 'ATELIER_LAB_CPUS (default 0.5)' },
+      settings: {
+        lab: LAB,
+        host: 'web',
+        ...base,
+        randomMbWithRateLimit: limitedMb,
+        ack: "the panel's FlowAccountant, render callback on the next turn",
+        hostCpus: 'ATELIER_LAB_CPUS (default 0.5)',
+      },
       figures: [
         ...rows('default config', limited, limitedMb),
         ...rows('output rate limit off', free, base.randomMb),
         { name: 'engine TTY ceiling: docker exec -t … yes into a pipe', value: rate(free.baseline.yesTty), unit: 'MB/s' },
-        { name: `engine TTY ceiling: docker exec -t … base64 (${base.randomMb}M) into a pipe`, value: rate(free.baseline.randomTty), unit: 'MB/s' },
+        {
+          name: `engine TTY ceiling: docker exec -t … base64 (${base.randomMb}M) into a pipe`,
+          value: rate(free.baseline.randomTty),
+          unit: 'MB/s',
+        },
         { name: 'server CPU per MB relayed (rate limit off)', value: free.serverCpuMsPerMB, unit: 'ms' },
       ],
       details: { defaultConfig: limited, rateLimitOff: free },
       notes: [
         'Both paths run in the same lab host, under its CPU cap (ATELIER_LAB_CPUS, 0.5 by default). The baseline column is `docker exec` without a TTY (plain pipes), as the issue asks; the product goes through a pseudo-terminal, whose ceiling in the engine is the "engine TTY ceiling" rows (`docker exec -t`, same host).',
-        'The default configuration relays a terminal\'s output at ATELIER_TERMINAL_OUTPUT_KIB_PER_SECOND (1024 KiB/s past a 256 KiB burst) while another terminal of the server is typed in (within 5 s): a deliberate limit so that a flood does not take the engine\'s and the backend\'s CPU from other learners. Here the flooding learner is alone, so the limit does not apply; tests/security/bombs.test.ts measures the flood beside a typing neighbour (relayed at 1 MiB/s).',
+        "The default configuration relays a terminal's output at ATELIER_TERMINAL_OUTPUT_KIB_PER_SECOND (1024 KiB/s past a 256 KiB burst) while another terminal of the server is typed in (within 5 s): a deliberate limit so that a flood does not take the engine's and the backend's CPU from other learners. Here the flooding learner is alone, so the limit does not apply; tests/security/bombs.test.ts measures the flood beside a typing neighbour (relayed at 1 MiB/s).",
       ],
     };
   },

@@ -11,7 +11,15 @@ import { summarize } from '../lib/stats.ts';
 const root = resolve(import.meta.dirname, '..', '..');
 const CHAPTER = '/05-fastcgi/';
 const CHROMIUM = '/usr/bin/chromium';
-const CHROME_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROME_FLAGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'] as const;
 
 interface Weights {
@@ -49,14 +57,32 @@ async function lighthouseRun(url: string): Promise<LighthouseRun> {
         const audit = lhr.audits[ref.id];
         if (!audit || ref.weight === 0 || audit.score === null || audit.score >= 1) continue;
         const details = audit.details as { items?: unknown[] } | undefined;
-        failing.push({ category, id: audit.id, title: audit.title, score: audit.score, displayValue: audit.displayValue, items: details?.items?.slice(0, 5) });
+        failing.push({
+          category,
+          id: audit.id,
+          title: audit.title,
+          score: audit.score,
+          displayValue: audit.displayValue,
+          items: details?.items?.slice(0, 5),
+        });
       }
     }
     const num = (id: string) => lhr.audits[id]?.numericValue;
     return {
-      scores: Object.fromEntries(CATEGORIES.map((c) => [c, lhr.categories[c]?.score === null || lhr.categories[c]?.score === undefined ? null : Math.round(lhr.categories[c]!.score! * 100)])),
+      scores: Object.fromEntries(
+        CATEGORIES.map((c) => [
+          c,
+          lhr.categories[c]?.score === null || lhr.categories[c]?.score === undefined ? null : Math.round(lhr.categories[c]!.score! * 100),
+        ]),
+      ),
       failing,
-      metrics: { fcpMs: num('first-contentful-paint'), lcpMs: num('largest-contentful-paint'), tbtMs: num('total-blocking-time'), cls: num('cumulative-layout-shift'), speedIndexMs: num('speed-index') },
+      metrics: {
+        fcpMs: num('first-contentful-paint'),
+        lcpMs: num('largest-contentful-paint'),
+        tbtMs: num('total-blocking-time'),
+        cls: num('cumulative-layout-shift'),
+        speedIndexMs: num('speed-index'),
+      },
       warnings: lhr.runWarnings,
     };
   } finally {
@@ -72,7 +98,11 @@ export const scenario: Scenario = {
     const dist = resolve(root, 'dist');
     if (!existsSync(resolve(dist, CHAPTER.slice(1), 'index.html'))) {
       log('no built site: npm run build');
-      const r = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8', env: { ...process.env, PATH: `${resolve(root, 'node_modules/.bin')}:${process.env.PATH}` } });
+      const r = spawnSync('npm', ['run', 'build'], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${resolve(root, 'node_modules/.bin')}:${process.env.PATH}` },
+      });
       if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
     }
     const builtAt = statSync(resolve(dist, CHAPTER.slice(1), 'index.html')).mtime.toISOString();
@@ -106,21 +136,42 @@ export const scenario: Scenario = {
 
     const score = (c: string) => (lighthouse.length === 0 ? null : summarize(lighthouse.map((r) => r.scores[c] ?? 0)).p50);
     const figures: Figure[] = [
-      { name: `chapter page ${CHAPTER}, first load (HTML + CSS + JS), compressed`, value: larger(chapter.total) / 1024, unit: 'KiB', target: { on: 'value', op: '<=', limit: 30 } },
-      { name: 'lab panel (loader and CSS up front, chunks on scroll), compressed', value: larger(bundle.total) / 1024, unit: 'KiB', target: { on: 'value', op: '<=', limit: 150 } },
-      ...CATEGORIES.map((c): Figure => ({
-        name: `Lighthouse ${c} (mobile${runs > 1 ? `, median of ${runs}` : ''})`,
-        value: score(c),
-        unit: '',
-        target: { on: 'value', op: '>=', limit: 100 },
-        ...(lighthouseError ? { note: lighthouseError } : {}),
-      })),
+      {
+        name: `chapter page ${CHAPTER}, first load (HTML + CSS + JS), compressed`,
+        value: larger(chapter.total) / 1024,
+        unit: 'KiB',
+        target: { on: 'value', op: '<=', limit: 30 },
+      },
+      {
+        name: 'lab panel (loader and CSS up front, chunks on scroll), compressed',
+        value: larger(bundle.total) / 1024,
+        unit: 'KiB',
+        target: { on: 'value', op: '<=', limit: 150 },
+      },
+      ...CATEGORIES.map(
+        (c): Figure => ({
+          name: `Lighthouse ${c} (mobile${runs > 1 ? `, median of ${runs}` : ''})`,
+          value: score(c),
+          unit: '',
+          target: { on: 'value', op: '>=', limit: 100 },
+          ...(lighthouseError ? { note: lighthouseError } : {}),
+        }),
+      ),
     ];
     const failing = new Map<string, LighthouseRun['failing'][number]>();
     for (const r of lighthouse) for (const f of r.failing) failing.set(`${f.category}/${f.id}`, f);
-    for (const f of failing.values()) notes.push(`Lighthouse ${f.category}: "${f.title}" scores ${f.score}${f.displayValue ? ` (${f.displayValue})` : ''}.`);
+    for (const f of failing.values())
+      notes.push(`Lighthouse ${f.category}: "${f.title}" scores ${f.score}${f.displayValue ? ` (${f.displayValue})` : ''}.`);
     return {
-      settings: { page: CHAPTER, builtAt, lighthouseRuns: runs, chromium: CHROMIUM, chromeFlags: CHROME_FLAGS, formFactor: 'mobile (Lighthouse default: emulated phone, simulated throttling)', compressed: 'the larger of gzip -9 and brotli q11' },
+      settings: {
+        page: CHAPTER,
+        builtAt,
+        lighthouseRuns: runs,
+        chromium: CHROMIUM,
+        chromeFlags: CHROME_FLAGS,
+        formFactor: 'mobile (Lighthouse default: emulated phone, simulated throttling)',
+        compressed: 'the larger of gzip -9 and brotli q11',
+      },
       figures,
       details: { chapter, labBundle: bundle, lighthouse, pageWeights: weights },
       notes: [

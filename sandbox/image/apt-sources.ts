@@ -91,7 +91,10 @@ export function hostSources(root = '/etc/apt'): AptSource[] {
 export function imageSourceLines(env: NodeJS.ProcessEnv = process.env, root = '/etc/apt'): string[] {
   const mirror = env.ATELIER_DEBIAN_MIRROR?.trim();
   const sources = mirror
-    ? [{ uri: mirror, suite: IMAGE_SUITE }, { uri: mirror, suite: `${IMAGE_SUITE}-updates` }]
+    ? [
+        { uri: mirror, suite: IMAGE_SUITE },
+        { uri: mirror, suite: `${IMAGE_SUITE}-updates` },
+      ]
     : selectSuite(hostSources(root), IMAGE_SUITE);
   if (sources.length === 0) {
     throw new Error(

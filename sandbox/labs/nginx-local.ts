@@ -19,12 +19,7 @@ export default defineLab({
         { path: CONF, source: 'nginx/default.conf' },
         { path: '/scripts/index.php', source: CHAPTER_PAGE },
       ],
-      boot: [
-        setListen('127.0.0.1:9000'),
-        'service php8.2-fpm start',
-        'rm -f /etc/nginx/sites-enabled/default',
-        'service nginx start',
-      ],
+      boot: [setListen('127.0.0.1:9000'), 'service php8.2-fpm start', 'rm -f /etc/nginx/sites-enabled/default', 'service nginx start'],
       workdir: '/etc/nginx/conf.d',
     },
   ],

@@ -28,7 +28,9 @@ export function planLines(lab: Lab): string[] {
   const files = fileURLToPath(FILES_DIR);
   const lines: string[][] = [];
   for (const h of lab.hosts) {
-    const env = Object.entries(h.env).map(([k, v]) => `${k}=${v}`).join('\n');
+    const env = Object.entries(h.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n');
     lines.push(['host', h.name, imageOf(h.image), h.workdir, h.capabilities.join(','), b64(env)]);
   }
   for (const h of lab.hosts) {
@@ -41,7 +43,15 @@ export function planLines(lab: Lab): string[] {
       lines.push(['step', s.host, b64(s.run), b64(s.title), String(s.timeoutSeconds ?? DEFAULT_TIMEOUT_S)]);
     } else {
       const c = item.check;
-      lines.push(['check', c.host, b64(c.run), b64(c.title), b64(JSON.stringify(c.expect)), String(c.timeoutSeconds ?? DEFAULT_TIMEOUT_S), c.id]);
+      lines.push([
+        'check',
+        c.host,
+        b64(c.run),
+        b64(c.title),
+        b64(JSON.stringify(c.expect)),
+        String(c.timeoutSeconds ?? DEFAULT_TIMEOUT_S),
+        c.id,
+      ]);
     }
   }
   lines.push(['preview', lab.preview.host, String(lab.preview.port), lab.preview.path]);
@@ -51,7 +61,10 @@ export function planLines(lab: Lab): string[] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const id = args.find((a) => !a.startsWith('--'));
-  const known = () => loadLabs().map((l) => l.id).join(', ');
+  const known = () =>
+    loadLabs()
+      .map((l) => l.id)
+      .join(', ');
   if (!id) {
     console.error(`usage: node sandbox/labs/print.ts [--plan] <lab-id>\nlabs: ${known()}`);
     process.exit(2);

@@ -2,9 +2,7 @@
 // the server reads them, never the other way round.
 import { z } from 'zod';
 
-const name = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,30}$/, 'lowercase letters, digits and dashes, starting with a letter (max 31)');
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'lowercase letters, digits and dashes, starting with a letter (max 31)');
 
 /** A service the learner may stop and start (e.g. php-fpm). Commands run in the host, as root. */
 export const ServiceSchema = z.object({
@@ -19,7 +17,10 @@ export const SeededFileSchema = z.object({
   /** absolute path inside the host */
   path: z.string().startsWith('/', 'must be an absolute path inside the host'),
   /** path relative to sandbox/labs/files/ */
-  source: z.string().regex(/^[^/].*$/, 'relative to sandbox/labs/files/').refine((s) => !s.split('/').includes('..'), 'must not contain ..'),
+  source: z
+    .string()
+    .regex(/^[^/].*$/, 'relative to sandbox/labs/files/')
+    .refine((s) => !s.split('/').includes('..'), 'must not contain ..'),
   mode: z.number().int().min(0).max(0o777).default(0o644),
 });
 
@@ -108,7 +109,8 @@ export const LabSchema = z
     const steps = new Set<string>();
     lab.solution.forEach((s, i) => {
       if (s.id === undefined) return;
-      if (s.id === 'start') ctx.addIssue({ code: 'custom', path: ['solution', i, 'id'], message: '"start" is reserved for the start state' });
+      if (s.id === 'start')
+        ctx.addIssue({ code: 'custom', path: ['solution', i, 'id'], message: '"start" is reserved for the start state' });
       if (steps.has(s.id)) ctx.addIssue({ code: 'custom', path: ['solution', i, 'id'], message: `duplicate step id "${s.id}"` });
       steps.add(s.id);
     });

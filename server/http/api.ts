@@ -34,7 +34,7 @@ export function labApi(opts: ApiOptions) {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (!path.startsWith('/api/')) return false;
     const m = ROUTE.exec(path);
-    if (!m) return json(res, 404, { error: 'not-found', message: 'adresse inconnue' }), true;
+    if (!m) return (json(res, 404, { error: 'not-found', message: 'adresse inconnue' }), true);
     const [, name, action] = m as unknown as [string, string, string | undefined];
     const reset = action === '/reset';
     try {
@@ -42,7 +42,7 @@ export function labApi(opts: ApiOptions) {
         const learner = opts.identity.identify(req);
         const lab = learner ? await opts.labs.find(learner, name) : null;
         const last = lab ? opts.previewStatuses.get(lab.labId) : undefined;
-        return last ? json(res, 200, last) : (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true), true;
+        return (last ? json(res, 200, last) : (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true), true);
       }
       if (req.method === 'GET' && !action) {
         // Never a new identity on a GET: a cross-site link (no SameSite=Strict cookie sent) would replace
@@ -50,30 +50,30 @@ export function labApi(opts: ApiOptions) {
         const learner = opts.identity.identify(req);
         const lab = learner ? await opts.labs.find(learner, name) : null;
         // 204, not 404: "not started yet" is a normal answer, and browsers log every 404 as an error.
-        if (!lab) return res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true;
-        return json(res, 200, info(req, lab)), true;
+        if (!lab) return (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true);
+        return (json(res, 200, info(req, lab)), true);
       }
-      if (req.method !== 'POST') return json(res, 405, { error: 'method', message: 'méthode non permise' }), true;
+      if (req.method !== 'POST') return (json(res, 405, { error: 'method', message: 'méthode non permise' }), true);
       // State changes come only from the site's own pages: a learner page in the preview is same-site
       // (same host, other port), so the SameSite cookie alone would not stop it.
-      if (!originAllowed(req, opts.allowedOrigins)) return json(res, 403, { error: 'origin', message: 'origine refusée' }), true;
+      if (!originAllowed(req, opts.allowedOrigins)) return (json(res, 403, { error: 'origin', message: 'origine refusée' }), true);
       if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
-        return json(res, 415, { error: 'content-type', message: 'Content-Type: application/json attendu' }), true;
+        return (json(res, 415, { error: 'content-type', message: 'Content-Type: application/json attendu' }), true);
       }
       if (opts.addressAllowed && !opts.addressAllowed(req)) {
-        return json(res, 429, { error: 'rate-limited', message: 'trop de demandes depuis votre réseau : attendez une minute' }), true;
+        return (json(res, 429, { error: 'rate-limited', message: 'trop de demandes depuis votre réseau : attendez une minute' }), true);
       }
       const learner = opts.identity.ensure(req, res);
       if (!opts.createLimiter.take(learner)) {
-        return json(res, 429, { error: 'rate-limited', message: 'trop de demandes : attendez une minute' }), true;
+        return (json(res, 429, { error: 'rate-limited', message: 'trop de demandes : attendez une minute' }), true);
       }
       const lab = reset ? await opts.labs.reset(learner, name) : await opts.labs.ensure(learner, name);
-      return json(res, 200, info(req, lab)), true;
+      return (json(res, 200, info(req, lab)), true);
     } catch (err) {
-      if (err instanceof UnknownLabError) return json(res, 404, { error: 'unknown-lab', message: err.message }), true;
-      if (err instanceof NoRoomError) return json(res, 503, { error: 'no-room', message: err.message }), true;
+      if (err instanceof UnknownLabError) return (json(res, 404, { error: 'unknown-lab', message: err.message }), true);
+      if (err instanceof NoRoomError) return (json(res, 503, { error: 'no-room', message: err.message }), true);
       opts.log?.(`api ${req.method} ${path}: ${(err as Error).stack ?? err}`);
-      return json(res, 500, { error: 'engine', message: 'le lab ne peut pas démarrer pour le moment ; réessayez' }), true;
+      return (json(res, 500, { error: 'engine', message: 'le lab ne peut pas démarrer pour le moment ; réessayez' }), true);
     }
   };
 }

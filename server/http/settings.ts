@@ -37,7 +37,10 @@ const Env = z.object({
   ATELIER_LAB_CREATES_PER_MINUTE_PER_ADDRESS: int(60),
   ATELIER_CONNECTS_PER_MINUTE_PER_ADDRESS: int(600),
   /** header holding the client's address, set by a reverse proxy in front (e.g. x-real-ip); default: the socket's address */
-  ATELIER_ADDRESS_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name like x-real-ip').optional(),
+  ATELIER_ADDRESS_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'a header name like x-real-ip')
+    .optional(),
 });
 
 export interface WebSettings {

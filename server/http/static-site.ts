@@ -12,7 +12,9 @@ export function staticSite(distDir: string): Handler {
   }
   // Sent with status 404 (sirv would answer 200 with it: a "soft 404", and /robots.txt an HTML page).
   const notFoundFile = join(distDir, '404.html');
-  const notFound = existsSync(notFoundFile) ? readFileSync(notFoundFile) : Buffer.from('<!doctype html><title>404</title><p>Page introuvable.</p>');
+  const notFound = existsSync(notFoundFile)
+    ? readFileSync(notFoundFile)
+    : Buffer.from('<!doctype html><title>404</title><p>Page introuvable.</p>');
   const serve = sirv(distDir, {
     brotli: true,
     gzip: true,

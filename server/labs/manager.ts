@@ -98,7 +98,10 @@ export class LabManager {
   async start(): Promise<ReapDecision[]> {
     const first = await this.reap();
     if (this.#limits.reapIntervalMs > 0 && !this.#timer) {
-      this.#timer = setInterval(() => void this.reap().catch((err) => this.#log(`reaper: ${(err as Error).message}`)), this.#limits.reapIntervalMs);
+      this.#timer = setInterval(
+        () => void this.reap().catch((err) => this.#log(`reaper: ${(err as Error).message}`)),
+        this.#limits.reapIntervalMs,
+      );
       this.#timer.unref();
     }
     return first;
@@ -178,7 +181,9 @@ export class LabManager {
     try {
       for (let labId = this.#pool.take(definition.id); labId; labId = this.#pool.take(definition.id)) {
         try {
-          const lab = await this.#busyWith(labId, () => this.#provider.claimLab(labId!, owner, new Date(this.#now() + this.#limits.maxLifetimeMs)));
+          const lab = await this.#busyWith(labId, () =>
+            this.#provider.claimLab(labId!, owner, new Date(this.#now() + this.#limits.maxLifetimeMs)),
+          );
           this.#activity.touch(lab.labId);
           return lab;
         } catch (err) {
@@ -202,7 +207,13 @@ export class LabManager {
     this.#busy.add(labId);
     try {
       await this.#queue.run('pool', () =>
-        this.#provider.createLab({ labId, owner: '', pooled: true, definition, expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs) }),
+        this.#provider.createLab({
+          labId,
+          owner: '',
+          pooled: true,
+          definition,
+          expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs),
+        }),
       );
       this.#activity.seen(labId);
       await this.#openShells(labId, definition);
@@ -286,7 +297,10 @@ export class LabManager {
     this.#prepared.set(labId, shells);
     await Promise.all(
       definition.hosts.map((h) => {
-        const prepared: PreparedShell = { session: this.#provider.openTerminal(labId, h.name, { cols: 80, rows: 24 }).catch(() => undefined), alive: true };
+        const prepared: PreparedShell = {
+          session: this.#provider.openTerminal(labId, h.name, { cols: 80, rows: 24 }).catch(() => undefined),
+          alive: true,
+        };
         shells.set(h.name, prepared);
         return prepared.session.then((session) => {
           const gone = () => (prepared.alive = false);
@@ -382,7 +396,9 @@ export class LabManager {
       // Pool labs of a definition no longer pooled (or beyond its size) are not kept.
       const surplus = this.#pool.sync(waiting, listedAt);
       for (const labId of surplus) {
-        await this.#remove(labId, 'not needed in the pool').catch((err) => this.#log(`could not remove lab ${labId}: ${(err as Error).message}`));
+        await this.#remove(labId, 'not needed in the pool').catch((err) =>
+          this.#log(`could not remove lab ${labId}: ${(err as Error).message}`),
+        );
       }
       // Pool labs found in the engine (a restart): their shells are opened ahead too.
       for (const lab of waiting) {

@@ -123,7 +123,8 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
       try {
         res.statusCode = line.status;
         res.statusMessage = line.reason ?? STATUS_CODES[line.status] ?? '';
-        for (const [name, value] of Object.entries(previewResponseHeaders(up.headers, `/p/${labId}`))) if (value !== undefined) res.setHeader(name, value);
+        for (const [name, value] of Object.entries(previewResponseHeaders(up.headers, `/p/${labId}`)))
+          if (value !== undefined) res.setHeader(name, value);
       } catch {
         // Checked above; a header Node still refuses must fail this request only.
         up.destroy();

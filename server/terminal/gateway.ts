@@ -72,12 +72,12 @@ export class TerminalGateway {
     const refuse = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (!originAllowed(req, this.#opts.allowedOrigins)) return refuse(403, 'Forbidden'), true;
+    if (!originAllowed(req, this.#opts.allowedOrigins)) return (refuse(403, 'Forbidden'), true);
     const learner = this.#opts.identity.identify(req);
-    if (!learner) return refuse(401, 'Unauthorized'), true;
-    if (this.#opts.addressAllowed && !this.#opts.addressAllowed(req)) return refuse(429, 'Too Many Requests'), true;
+    if (!learner) return (refuse(401, 'Unauthorized'), true);
+    if (this.#opts.addressAllowed && !this.#opts.addressAllowed(req)) return (refuse(429, 'Too Many Requests'), true);
     if (!this.#opts.connectLimiter.take(learner) || (this.#perLearner.get(learner) ?? 0) >= this.#opts.connectionsPerLearner) {
-      return refuse(429, 'Too Many Requests'), true;
+      return (refuse(429, 'Too Many Requests'), true);
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#serve(ws, learner));
     return true;
@@ -118,7 +118,11 @@ export class TerminalGateway {
     let session: ShellSession | null = null;
     let client: ShellClient | null = null;
     const input = new InputGate(ws, (close) =>
-      fail('rate-limited', 'entrée ignorée : le programme de ce terminal ne lit pas ce que vous tapez (Ctrl-C passera dès qu’il lira)', close),
+      fail(
+        'rate-limited',
+        'entrée ignorée : le programme de ce terminal ne lit pas ce que vous tapez (Ctrl-C passera dès qu’il lira)',
+        close,
+      ),
     );
     let labId = '';
     let helloSeen = false;

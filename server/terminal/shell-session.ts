@@ -64,7 +64,10 @@ export class ShellSession {
     shell.output.on('data', (chunk: Buffer) => this.#onOutput(chunk));
     shell.output.on('error', () => this.close());
     shell.output.on('end', () => this.close());
-    void shell.exited.then(() => this.close(), () => this.close());
+    void shell.exited.then(
+      () => this.close(),
+      () => this.close(),
+    );
     // Born detached: until a client attaches, the shell is read no further and waits out a grace period
     // (a client that says hello and leaves before the shell opens must not leave it running unread).
     this.#updateFlow();
@@ -105,7 +108,8 @@ export class ShellSession {
   input(data: Buffer): boolean {
     this.#flush(); // flush on input: the learner sees output up to their keystroke at once
     this.#options.activity?.noteInput(this);
-    if ((this.#options.outputBytesPerSecond ?? 0) > 0 && (data.includes(0x03) || data.includes(0x1c) || data.includes(0x1a))) this.#interrupted();
+    if ((this.#options.outputBytesPerSecond ?? 0) > 0 && (data.includes(0x03) || data.includes(0x1c) || data.includes(0x1a)))
+      this.#interrupted();
     return this.shell.write(data);
   }
 
@@ -186,11 +190,14 @@ export class ShellSession {
     this.#budgetAt = now;
     if (this.#budget < 0 && !this.#throttle) {
       // Back once the budget is positive again.
-      this.#throttle = setTimeout(() => {
-        this.#throttle = null;
-        this.#spend(0);
-        this.#updateFlow();
-      }, Math.ceil((-this.#budget * 1000) / rate) + 1);
+      this.#throttle = setTimeout(
+        () => {
+          this.#throttle = null;
+          this.#spend(0);
+          this.#updateFlow();
+        },
+        Math.ceil((-this.#budget * 1000) / rate) + 1,
+      );
       this.#throttle.unref();
     }
   }

@@ -35,9 +35,9 @@ export const chapterSchema = z.strictObject(
     summary: text('one or two sentences saying what the student will learn'),
     labs: z
       .array(
-        z
-          .string({ error: (iss) => `each lab must be a lab id in quotes, got ${shown(iss.input)}` })
-          .regex(LAB_ID, { error: (iss) => `${shown(iss.input)} is not a lab id: use lowercase letters, digits and dashes, e.g. "nginx-remote"` }),
+        z.string({ error: (iss) => `each lab must be a lab id in quotes, got ${shown(iss.input)}` }).regex(LAB_ID, {
+          error: (iss) => `${shown(iss.input)} is not a lab id: use lowercase letters, digits and dashes, e.g. "nginx-remote"`,
+        }),
         { error: (iss) => `must be a list of lab ids, e.g. labs: [apache-remote, nginx-remote], got ${shown(iss.input)}` },
       )
       .default([]),
@@ -75,7 +75,9 @@ export function validateChapterFrontmatter(data: unknown, file: string): Chapter
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     // labs.1 reads better as "labs, item 2" for someone who does not count from zero.
-    const field = issue.path.map((k) => (typeof k === 'number' ? `, item ${k + 1}` : `${k === issue.path[0] ? '' : '.'}${String(k)}`)).join('');
+    const field = issue.path
+      .map((k) => (typeof k === 'number' ? `, item ${k + 1}` : `${k === issue.path[0] ? '' : '.'}${String(k)}`))
+      .join('');
     return field ? `${field}: ${issue.message}` : issue.message;
   });
   throw new ChapterFrontmatterError(file, problems);

@@ -7,7 +7,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 import { chapter, chapters, ensureSiteBuilt, root } from '../helpers/site-build.ts';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const axeSource = readFileSync(join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 
 /** The h2 and h3 of the source text, as a reader sees them. */
@@ -18,7 +25,10 @@ const sourceHeadings = readFileSync(join(root, 'content', 'sources', '05-fastcgi
 
 /** Typographic apostrophes and non-breaking spaces compare equal to the plain ones. */
 function comparable(text: string): string {
-  return text.replace(/[’']/g, "'").replace(/[\s\u00A0\u202F]+/g, ' ').trim();
+  return text
+    .replace(/[’']/g, "'")
+    .replace(/[\s\u00A0\u202F]+/g, ' ')
+    .trim();
 }
 
 let server: RunningServer;
@@ -42,7 +52,10 @@ interface Watched {
 }
 
 async function open(path: string, options: { width?: number; colorScheme?: 'light' | 'dark' } = {}): Promise<Watched> {
-  const page = await browser.newPage({ viewport: { width: options.width ?? 1280, height: 900 }, colorScheme: options.colorScheme ?? 'light' });
+  const page = await browser.newPage({
+    viewport: { width: options.width ?? 1280, height: 900 },
+    colorScheme: options.colorScheme ?? 'light',
+  });
   const watched: Watched = { page, problems: [], requests: [] };
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') watched.problems.push(`console ${m.type()}: ${m.text()}`);
@@ -67,11 +80,26 @@ async function seriousAxeViolations(page: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol: the site's Content-Security-Policy allows no injected script tag.
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown }> }> }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            ctx: Document,
+          ) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown }> }> }>;
+        };
+      }
+    ).axe;
     const result = await axe.run(document);
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => JSON.stringify(n.target)) }));
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.slice(0, 5).map((n) => JSON.stringify(n.target)),
+    }));
   });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.targets.join(' ')}`);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.targets.join(' ')}`);
 }
 
 describe('the FastCGI chapter in Chromium', () => {
@@ -146,7 +174,10 @@ describe('the FastCGI chapter in Chromium', () => {
   test('the keyboard reaches a skip link first, and it leads to the text', async () => {
     const { page } = await open('/05-fastcgi/');
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => ({ text: document.activeElement?.textContent, href: document.activeElement?.getAttribute('href') }));
+    const focused = await page.evaluate(() => ({
+      text: document.activeElement?.textContent,
+      href: document.activeElement?.getAttribute('href'),
+    }));
     assert.deepEqual(focused, { text: 'Aller au contenu', href: '#contenu' });
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
     assert.notEqual(outline, 'none', 'focus is visible');
@@ -164,7 +195,9 @@ describe('printing the chapter', () => {
     for (const selector of ['.site-header', '#theme-toggle', '.toc', '.chapter-nav', '.skip-link', '.lab']) {
       assert.equal(await page.locator(selector).first().isVisible(), false, `${selector} is not printed`);
     }
-    const after = await page.evaluate(() => getComputedStyle(document.querySelector('.prose a[href^="https://fr.wikipedia.org"]')!, '::after').content);
+    const after = await page.evaluate(
+      () => getComputedStyle(document.querySelector('.prose a[href^="https://fr.wikipedia.org"]')!, '::after').content,
+    );
     assert.equal(after, '" (https://fr.wikipedia.org/wiki/FastCGI)"');
     const codeBg = await page.evaluate(() => getComputedStyle(document.querySelector('.expressive-code pre')!).backgroundColor);
     assert.equal(codeBg, 'rgb(255, 255, 255)', 'code blocks print on white');

@@ -9,7 +9,14 @@ import { destroyScope, newScope } from '../helpers/scope.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 import { ensureSiteBuilt } from '../helpers/site-build.ts';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const LAB = 'atelier-lab[name="nginx-remote"]';
 const scope = newScope('e2e-lab');
 
@@ -28,7 +35,8 @@ before(async () => {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // The preview's 502s are the chapter's point: errors of pages on the preview origin are expected.
   page.on('console', (m) => {
-    if (m.type() === 'error' && !m.location().url.startsWith(server.previewUrl)) problems.push(`console: ${m.text()} (${m.location().url})`);
+    if (m.type() === 'error' && !m.location().url.startsWith(server.previewUrl))
+      problems.push(`console: ${m.text()} (${m.location().url})`);
   });
 });
 
@@ -68,7 +76,9 @@ async function preview(p: Page): Promise<{ status: string; text: string }> {
   const status = p.locator(`${LAB} .lab__http-status`);
   await status.evaluate((el) => (el.textContent = ''));
   await p.locator(`${LAB} [data-action="preview-reload"]`).click();
-  await p.waitForFunction((sel) => /HTTP \d+/.test(document.querySelector(sel)?.textContent ?? ''), `${LAB} .lab__http-status`, { timeout: 20_000 });
+  await p.waitForFunction((sel) => /HTTP \d+/.test(document.querySelector(sel)?.textContent ?? ''), `${LAB} .lab__http-status`, {
+    timeout: 20_000,
+  });
   const frame = p.frameLocator(`${LAB} iframe.lab__frame`);
   // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText (the text as rendered), not the DOM's
   const text = (await frame.locator('body').innerText({ timeout: 20_000 })).trim();
@@ -88,11 +98,20 @@ describe('the Nginx demo in the browser', () => {
   test('the panel starts idle, and only its small loader is on the page before it scrolls into view', async () => {
     await page.goto(`${server.url}/05-fastcgi/`);
     assert.equal(await state(page), 'idle');
-    const scripts = () => page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.js')));
+    const scripts = () =>
+      page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .map((e) => e.name)
+          .filter((n) => n.endsWith('.js')),
+      );
     const before = await scripts();
     assert.ok(before.length <= 2, `the copy button and the lab loader only: ${before.join(', ')}`);
     await page.locator(LAB).scrollIntoViewIfNeeded();
-    await page.waitForFunction((n) => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.js')).length > n, before.length);
+    await page.waitForFunction(
+      (n) => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.js')).length > n,
+      before.length,
+    );
     assert.ok((await scripts()).length > before.length, 'the terminal code loads once the panel is in view');
   });
 
@@ -162,11 +181,15 @@ describe('the Nginx demo in the browser', () => {
     const p2 = await other.newPage();
     // The panel starts 'idle', asks the API whether this learner has a lab ('checking'), then settles: its
     // answer is awaited first, so that the state before the question is not taken for the settled one.
-    const asked = p2.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/api/labs/nginx-remote', { timeout: 30_000 });
+    const asked = p2.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/api/labs/nginx-remote', {
+      timeout: 30_000,
+    });
     await p2.goto(`${server.url}/05-fastcgi/`);
     await p2.locator(LAB).scrollIntoViewIfNeeded();
     await asked;
-    await p2.waitForFunction((sel) => !['checking', null].includes(document.querySelector(sel)?.getAttribute('data-state') ?? null), LAB, { timeout: 30_000 });
+    await p2.waitForFunction((sel) => !['checking', null].includes(document.querySelector(sel)?.getAttribute('data-state') ?? null), LAB, {
+      timeout: 30_000,
+    });
     assert.equal(await state(p2), 'idle', 'the other student has no lab yet');
     await p2.locator(`${LAB} [data-action="start"]`).click();
     await waitState(p2, 'ready');

@@ -62,9 +62,14 @@ function findDaemon(): Daemon | string {
 async function othersOnEngine(): Promise<string | null> {
   const running = await docker.listContainers();
   const foreign = running.filter((c) => c.Labels['atelier.test'] !== '1');
-  if (foreign.length > 0) return `containers that are not test labs run on this engine (${foreign.slice(0, 3).map((c) => c.Names[0]).join(', ')}): not restarting it under them`;
+  if (foreign.length > 0)
+    return `containers that are not test labs run on this engine (${foreign
+      .slice(0, 3)
+      .map((c) => c.Names[0])
+      .join(', ')}): not restarting it under them`;
   const mine = new Set([process.pid, server?.pid]);
-  for (let pid = process.ppid; pid > 1; pid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)) mine.add(pid);
+  for (let pid = process.ppid; pid > 1; pid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0))
+    mine.add(pid);
   for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
     if (mine.has(Number(entry))) continue;
     let cmd = '';
@@ -73,13 +78,18 @@ async function othersOnEngine(): Promise<string | null> {
     } catch {
       continue;
     }
-    if (/node\b.*(--test\b|bench\/(run|soak)\.ts|server\/main\.ts)/.test(cmd)) return `another test run or benchmark uses this engine (pid ${entry}): not restarting it under them`;
+    if (/node\b.*(--test\b|bench\/(run|soak)\.ts|server\/main\.ts)/.test(cmd))
+      return `another test run or benchmark uses this engine (pid ${entry}): not restarting it under them`;
   }
   return null;
 }
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
-const engineAnswers = () => docker.ping().then(() => true, () => false);
+const engineAnswers = () =>
+  docker.ping().then(
+    () => true,
+    () => false,
+  );
 
 async function stopDaemon(d: Daemon): Promise<void> {
   if (d.how === 'systemd') {
@@ -87,7 +97,16 @@ async function stopDaemon(d: Daemon): Promise<void> {
     return;
   }
   process.kill(d.pid, 'SIGTERM');
-  assert.equal(await pollUntil(async () => alive(d.pid), (running) => !running, 60_000, 500), false, 'dockerd stopped within 60 s');
+  assert.equal(
+    await pollUntil(
+      async () => alive(d.pid),
+      (running) => !running,
+      60_000,
+      500,
+    ),
+    false,
+    'dockerd stopped within 60 s',
+  );
 }
 
 async function startDaemon(d: Daemon): Promise<void> {
@@ -121,7 +140,10 @@ after(async () => {
   await removeScope(scope).catch(() => {});
 });
 
-test('the engine restarted mid-session: a clear end for the student, a fresh lab after, the same backend, the firewall kept', { skip: typeof daemon === 'string' ? daemon : false, timeout: 300_000 }, async (t) => {
+test('the engine restarted mid-session: a clear end for the student, a fresh lab after, the same backend, the firewall kept', {
+  skip: typeof daemon === 'string' ? daemon : false,
+  timeout: 300_000,
+}, async (t) => {
   const d = daemon as Daemon;
   const srv = server!;
   const learner = new Learner(srv.url);
@@ -137,7 +159,10 @@ test('the engine restarted mid-session: a clear end for the student, a fresh lab
   const closed = await Promise.race([term.closed, sleep(20_000).then(() => null)]);
   const toldMs = Date.now() - t0;
   assert.ok(closed, 'the terminal ends when the engine goes');
-  assert.ok(term.control.some((m) => m.t === 'status' && m.state === 'exited'), `the student is told the shell ended: ${JSON.stringify(term.control)}`);
+  assert.ok(
+    term.control.some((m) => m.t === 'status' && m.state === 'exited'),
+    `the student is told the shell ended: ${JSON.stringify(term.control)}`,
+  );
 
   // While the engine is away: a clear error, not a hang, and the backend stays up.
   const during = await learner.request('GET', `/api/labs/${LAB}`);
@@ -150,7 +175,12 @@ test('the engine restarted mid-session: a clear end for the student, a fresh lab
   const backMs = Date.now() - t1;
   assert.ok(await engineAnswers(), 'the engine answers again');
 
-  const info = await pollUntil(() => learner.getLab(LAB).catch(() => null), (i) => i?.state === 'expired', 30_000, 500);
+  const info = await pollUntil(
+    () => learner.getLab(LAB).catch(() => null),
+    (i) => i?.state === 'expired',
+    30_000,
+    500,
+  );
   assert.equal(info?.state, 'expired', `the lab, stopped with the engine, shows as over: ${JSON.stringify(info)}`);
   const t2 = Date.now();
   const fresh = await learner.startLab(LAB);

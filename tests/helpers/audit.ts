@@ -10,11 +10,46 @@ import { docker, execIn, labContainers } from './engine.ts';
 export const ALLOWED_CAPABILITIES = new Set(runs('apache2', 'nginx', 'php-fpm').capabilities);
 
 const CAP_NAMES = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
-  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
-  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
-  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'DAC_READ_SEARCH',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'SETPCAP',
+  'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE',
+  'NET_BROADCAST',
+  'NET_ADMIN',
+  'NET_RAW',
+  'IPC_LOCK',
+  'IPC_OWNER',
+  'SYS_MODULE',
+  'SYS_RAWIO',
+  'SYS_CHROOT',
+  'SYS_PTRACE',
+  'SYS_PACCT',
+  'SYS_ADMIN',
+  'SYS_BOOT',
+  'SYS_NICE',
+  'SYS_RESOURCE',
+  'SYS_TIME',
+  'SYS_TTY_CONFIG',
+  'MKNOD',
+  'LEASE',
+  'AUDIT_WRITE',
+  'AUDIT_CONTROL',
+  'SETFCAP',
+  'MAC_OVERRIDE',
+  'MAC_ADMIN',
+  'SYSLOG',
+  'WAKE_ALARM',
+  'BLOCK_SUSPEND',
+  'AUDIT_READ',
+  'PERFMON',
+  'BPF',
   'CHECKPOINT_RESTORE',
 ];
 
@@ -64,15 +99,30 @@ async function auditHost(info: Docker.ContainerInspectInfo, allowed: string[] | 
   expect(hc.Privileged === false, 'privileged');
   expect(JSON.stringify(((hc.CapDrop ?? []) as string[]).map(strip)) === '["ALL"]', `CapDrop is ${JSON.stringify(hc.CapDrop)}, not [ALL]`);
   const added = ((hc.CapAdd ?? []) as string[]).map(strip).sort();
-  expect(added.every((c) => ALLOWED_CAPABILITIES.has(c)), `capabilities outside the allowed list: ${added.join(' ')}`);
-  if (allowed) expect(JSON.stringify(added) === JSON.stringify([...allowed].sort()), `CapAdd ${added.join(' ')} ≠ the definition's ${allowed.join(' ')}`);
+  expect(
+    added.every((c) => ALLOWED_CAPABILITIES.has(c)),
+    `capabilities outside the allowed list: ${added.join(' ')}`,
+  );
+  if (allowed)
+    expect(
+      JSON.stringify(added) === JSON.stringify([...allowed].sort()),
+      `CapAdd ${added.join(' ')} ≠ the definition's ${allowed.join(' ')}`,
+    );
   const secopt: string[] = hc.SecurityOpt ?? [];
   expect(secopt.includes('no-new-privileges:true') || secopt.includes('no-new-privileges'), 'no-new-privileges missing');
-  expect(!secopt.some((o) => /seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable/.test(o)), `security option weakened: ${secopt.join(' ')}`);
+  expect(
+    !secopt.some((o) => /seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable/.test(o)),
+    `security option weakened: ${secopt.join(' ')}`,
+  );
 
   // Host namespaces and devices
   expect(!/^(host|container:)/.test(hc.NetworkMode ?? ''), `network mode ${hc.NetworkMode}`);
-  for (const [name, mode] of [['pid', hc.PidMode], ['ipc', hc.IpcMode], ['uts', hc.UTSMode], ['userns', hc.UsernsMode]] as const) {
+  for (const [name, mode] of [
+    ['pid', hc.PidMode],
+    ['ipc', hc.IpcMode],
+    ['uts', hc.UTSMode],
+    ['userns', hc.UsernsMode],
+  ] as const) {
     expect(!/^(host|container:)/.test(mode ?? ''), `${name} namespace mode ${mode}`);
   }
   expect((hc.Devices ?? []).length === 0, `devices: ${JSON.stringify(hc.Devices)}`);
@@ -96,7 +146,10 @@ async function auditHost(info: Docker.ContainerInspectInfo, allowed: string[] | 
     if (m.Type === 'volume' && m.Name) {
       const v = await docker.getVolume(m.Name).inspect();
       const opts = (v.Options ?? {}) as Record<string, string>;
-      expect(v.Driver === 'local' && opts.type === 'tmpfs' && /(^|,)size=\d+/.test(opts.o ?? ''), `volume at ${m.Destination} is not a sized tmpfs: ${JSON.stringify(v.Options)}`);
+      expect(
+        v.Driver === 'local' && opts.type === 'tmpfs' && /(^|,)size=\d+/.test(opts.o ?? ''),
+        `volume at ${m.Destination} is not a sized tmpfs: ${JSON.stringify(v.Options)}`,
+      );
     }
   }
   for (const [path, opts] of Object.entries(hc.Tmpfs ?? {})) expect(/size=\d+/.test(opts), `tmpfs ${path} without size`);
@@ -106,7 +159,10 @@ async function auditHost(info: Docker.ContainerInspectInfo, allowed: string[] | 
   for (const name of Object.keys(info.NetworkSettings.Networks)) {
     const n = await docker.getNetwork(name).inspect();
     expect(n.Internal === true, `network ${name} is not internal`);
-    expect((n.Options?.['com.docker.network.bridge.name'] ?? '').startsWith('atl-'), `network ${name} bridge is not atl-* (host firewall rules would not match)`);
+    expect(
+      (n.Options?.['com.docker.network.bridge.name'] ?? '').startsWith('atl-'),
+      `network ${name} bridge is not atl-* (host firewall rules would not match)`,
+    );
     const strangers = Object.values(n.Containers ?? {}).filter((c) => !(c as { Name: string }).Name.includes(labId));
     expect(strangers.length === 0, `network ${name} holds other labs' containers`);
   }

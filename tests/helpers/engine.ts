@@ -27,10 +27,31 @@ export async function scopeObjects(scope: string): Promise<ScopeObjects> {
 /** Removes everything of a scope (the end of a test file; scripts/clean-test-labs.ts catches the rest). */
 export async function removeScope(scope: string): Promise<void> {
   const { containers } = await scopeObjects(scope);
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => {}),
+    ),
+  );
   const { networks, volumes } = await scopeObjects(scope);
-  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => {})));
-  await Promise.all(volumes.map((v) => docker.getVolume(v.Name).remove().catch(() => {})));
+  await Promise.all(
+    networks.map((n) =>
+      docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => {}),
+    ),
+  );
+  await Promise.all(
+    volumes.map((v) =>
+      docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => {}),
+    ),
+  );
 }
 
 /** The containers of one lab instance. */
@@ -55,7 +76,11 @@ class Sink extends Writable {
 }
 
 /** `sh -c command` in a container through the engine; output and exit code. */
-export async function execIn(container: string, command: string, timeoutMs = 30_000): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+export async function execIn(
+  container: string,
+  command: string,
+  timeoutMs = 30_000,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const exec = await docker.getContainer(container).exec({
     Cmd: ['timeout', '-k', '2', String(timeoutMs / 1000), 'sh', '-c', command],
     AttachStdout: true,

@@ -72,7 +72,11 @@ export class Learner {
   }
 
   /** Any request to the API, with the site's own Origin unless told otherwise. Keeps a cookie it is given. */
-  async request(method: string, path: string, opts: { origin?: string | null; contentType?: string | null; body?: string } = {}): Promise<ApiAnswer> {
+  async request(
+    method: string,
+    path: string,
+    opts: { origin?: string | null; contentType?: string | null; body?: string } = {},
+  ): Promise<ApiAnswer> {
     const headers: Record<string, string> = {};
     const origin = opts.origin === undefined ? this.site : opts.origin;
     if (origin) headers.Origin = origin;
@@ -248,7 +252,11 @@ export class Terminal {
     await new Promise<void>((ok, fail) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        fail(new Error(`${what}: not within ${ms} ms\n--- control: ${JSON.stringify(this.control)}\n--- screen tail:\n${this.screen.slice(-800)}`));
+        fail(
+          new Error(
+            `${what}: not within ${ms} ms\n--- control: ${JSON.stringify(this.control)}\n--- screen tail:\n${this.screen.slice(-800)}`,
+          ),
+        );
       }, ms);
       const check = () => {
         if (!test()) return;
@@ -274,7 +282,11 @@ export class Terminal {
       let timer = setTimeout(settle, quietMs);
       const deadline = setTimeout(() => {
         stop();
-        fail(new Error(`output not quiet for ${quietMs} ms within ${ms} ms (${this.#bytes} bytes)\n--- screen tail:\n${this.screen.slice(-800)}`));
+        fail(
+          new Error(
+            `output not quiet for ${quietMs} ms within ${ms} ms (${this.#bytes} bytes)\n--- screen tail:\n${this.screen.slice(-800)}`,
+          ),
+        );
       }, ms);
       const check = () => {
         if (this.#bytes === bytes) return; // a control message or the close: no output

@@ -79,7 +79,10 @@ export function chapters(): Chapter[] {
   const dir = join(root, 'content');
   const entries = readdirSync(dir)
     .filter((f) => f.endsWith('.mdx'))
-    .map((f) => ({ id: f.replace(/\.mdx$/, ''), data: validateChapterFrontmatter(parseFrontmatter(readFileSync(join(dir, f), 'utf8')).frontmatter, `content/${f}`) }));
+    .map((f) => ({
+      id: f.replace(/\.mdx$/, ''),
+      data: validateChapterFrontmatter(parseFrontmatter(readFileSync(join(dir, f), 'utf8')).frontmatter, `content/${f}`),
+    }));
   return orderChapters(entries);
 }
 

@@ -49,7 +49,10 @@ test('every lab of the chapter has Run blocks, and every Run block names a lab a
   const labs = new Set(blocks.map((b) => b.lab));
   assert.deepEqual([...labs].sort(), Object.keys(endState).sort());
   for (const b of blocks) {
-    assert.ok(lab(b.lab).hosts.some((h) => h.name === b.host), `${b.lab} has no host ${b.host}`);
+    assert.ok(
+      lab(b.lab).hosts.some((h) => h.name === b.host),
+      `${b.lab} has no host ${b.host}`,
+    );
   }
 });
 

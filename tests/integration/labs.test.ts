@@ -39,7 +39,10 @@ const FASTCGI = '05-fastcgi';
 
 test('chapter 05 has its five labs', () => {
   assert.deepEqual(
-    labs.filter((l) => l.chapter === FASTCGI).map((l) => l.id).sort(),
+    labs
+      .filter((l) => l.chapter === FASTCGI)
+      .map((l) => l.id)
+      .sort(),
     ['apache-local', 'apache-remote', 'finish-request', 'nginx-local', 'nginx-remote'],
   );
 });
@@ -66,7 +69,11 @@ for (const lab of labs) {
         const { step } = item;
         test(`step ${item.index + 1}: ${step.title}`, async () => {
           const r = await provider.exec(labId, step.host, step.run, { timeoutMs: timeout(step.timeoutSeconds) });
-          assert.equal(r.exitCode, 0, `step "${step.title}" on ${step.host}: ${step.run}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+          assert.equal(
+            r.exitCode,
+            0,
+            `step "${step.title}" on ${step.host}: ${step.run}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+          );
         });
       } else {
         const { check, stage } = item;
@@ -130,7 +137,12 @@ for (const lab of labs) {
         assert.match(during.stdout, /avec-finish\.php : début du travail/);
         assert.doesNotMatch(during.stdout, /travail terminé/, 'the work is still going on when the response has arrived');
         const done = /avec-finish\.php : travail terminé/;
-        const later = await pollUntil(() => provider.exec(labId, 'web', 'cat /tmp/travail.log'), (r) => done.test(r.stdout), 15_000, 250);
+        const later = await pollUntil(
+          () => provider.exec(labId, 'web', 'cat /tmp/travail.log'),
+          (r) => done.test(r.stdout),
+          15_000,
+          250,
+        );
         assert.match(later.stdout, done);
 
         // Without fastcgi_finish_request(), the same work is done before the response comes.

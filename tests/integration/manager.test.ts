@@ -81,7 +81,10 @@ describe('one lab of each kind per learner', () => {
     const two = await labs.ensure(learner('ann'), 'test-two');
     const bob = await labs.ensure(learner('bob'), 'test-one');
     assert.equal(new Set([one.labId, two.labId, bob.labId]).size, 3);
-    assert.deepEqual(two.hosts.map((h) => h.name), ['a', 'b']);
+    assert.deepEqual(
+      two.hosts.map((h) => h.name),
+      ['a', 'b'],
+    );
     assert.equal(await labs.get(one.labId, learner('bob')), undefined, "bob does not see ann's lab");
     assert.equal((await labs.get(one.labId, learner('ann')))?.labId, one.labId);
   });
@@ -95,7 +98,10 @@ describe('global cap', () => {
   test('beyond it the answer is "no room right now", and a place freed is a place again', async () => {
     const capped = manager({ maxLabs: (await labCount()) + 1 });
     const first = await capped.ensure(learner('cap-1'), 'test-one');
-    await assert.rejects(capped.ensure(learner('cap-2'), 'test-one'), (err: Error) => err instanceof NoRoomError && /no room right now/.test(err.message));
+    await assert.rejects(
+      capped.ensure(learner('cap-2'), 'test-one'),
+      (err: Error) => err instanceof NoRoomError && /no room right now/.test(err.message),
+    );
     assert.equal(await capped.find(learner('cap-2'), 'test-one'), undefined);
     // The learner who has a lab still gets it at the cap.
     assert.equal((await capped.ensure(learner('cap-1'), 'test-one')).labId, first.labId);
@@ -118,7 +124,7 @@ describe('reset', () => {
     assert.match(r.stdout, /No such file/);
   });
 
-  test('a lab stopped behind the manager\'s back is recreated on the next request', async () => {
+  test("a lab stopped behind the manager's back is recreated on the next request", async () => {
     const lab = await labs.ensure(learner('bob'), 'test-one');
     await docker.getContainer(`atelier-test-${lab.labId}-box`).kill();
     assert.equal((await labs.find(learner('bob'), 'test-one'))?.state, 'stopped');
@@ -193,11 +199,20 @@ describe('reaper', () => {
     const volumeLabId = newLabId();
     const volume = await docker.createVolume({
       Name: `atelier-test-${volumeLabId}-etc`,
-      Labels: { 'atelier.lab-id': volumeLabId, 'atelier.created': new Date().toISOString(), 'atelier.test': '1', 'atelier.scope': `manager-test-${run}` },
+      Labels: {
+        'atelier.lab-id': volumeLabId,
+        'atelier.created': new Date().toISOString(),
+        'atelier.test': '1',
+        'atelier.scope': `manager-test-${run}`,
+      },
     });
     // Look-alikes without the labels: never touched.
     const strangerNet = await docker.createNetwork({ Name: `atelier-test-stranger-${run}`, Internal: true });
-    const stranger = await docker.createContainer({ name: `atelier-test-stranger-${run}`, Image: config.image ?? 'atelier-lab:latest', NetworkDisabled: true });
+    const stranger = await docker.createContainer({
+      name: `atelier-test-stranger-${run}`,
+      Image: config.image ?? 'atelier-lab:latest',
+      NetworkDisabled: true,
+    });
     try {
       clock = Date.now(); // creation times are real ones
       const early = await m.reap();

@@ -14,7 +14,13 @@ import { pollUntil } from '../helpers/engine.ts';
 import { outputMatching, within } from '../helpers/wait.ts';
 
 const kind = (id: string): Lab =>
-  parseLab(`test:${id}`, { id, title: id, chapter: 'test', hosts: [{ name: 'box', boot: ['echo start > /root/state'] }], preview: { host: 'box', port: 80 } });
+  parseLab(`test:${id}`, {
+    id,
+    title: id,
+    chapter: 'test',
+    hosts: [{ name: 'box', boot: ['echo start > /root/state'] }],
+    preview: { host: 'box', port: 80 },
+  });
 
 const ONE = kind('test-pool-one');
 const TWO = kind('test-pool-two');
@@ -59,7 +65,10 @@ async function poolHolds(m: LabManager, definitionId: string, n: number): Promis
 
 async function removeAll(): Promise<void> {
   for (const m of managers) await m.stop();
-  for (const lab of await engine().listLabs()) await engine().destroyLab(lab.labId).catch(() => {});
+  for (const lab of await engine().listLabs())
+    await engine()
+      .destroyLab(lab.labId)
+      .catch(() => {});
 }
 
 before(async () => {
@@ -121,7 +130,7 @@ describe('a warm pool', () => {
     assert.ok(!before.includes(second.id), 'later terminals are new shells');
     const out = outputMatching(first.output, /30 100/, 10_000);
     first.write('stty size\r');
-    assert.match(await out, /30 100/, 'the prepared shell has the size of the learner\'s terminal');
+    assert.match(await out, /30 100/, "the prepared shell has the size of the learner's terminal");
     await Promise.all([first.close(), second.close()]);
     await m.destroy(learner('ivy'), 'test-pool-one');
   });
@@ -166,7 +175,11 @@ describe('a warm pool', () => {
     assert.ok(!idle.some((d) => waiting.includes(d.labId)), JSON.stringify(idle));
     clock += 2 * 3_600_000; // past their lifetime (and ann's)
     const expired = await m.reap();
-    for (const id of waiting) assert.ok(expired.some((d) => d.labId === id && d.reason === 'expired'), `${id} expired`);
+    for (const id of waiting)
+      assert.ok(
+        expired.some((d) => d.labId === id && d.reason === 'expired'),
+        `${id} expired`,
+      );
     await poolHolds(m, 'test-pool-one', 2);
     const fresh = (await pooledLabs('test-pool-one')).map((l) => l.labId);
     assert.equal(fresh.length, 2);
@@ -183,7 +196,7 @@ describe('a warm pool', () => {
 });
 
 describe('shells opened ahead for a lab a learner just created', () => {
-  test("its first terminal of each host is the shell opened right after the creation, and a reset opens new ones", async () => {
+  test('its first terminal of each host is the shell opened right after the creation, and a reset opens new ones', async () => {
     const m = manager({});
     const lab = await m.ensure(learner('nina'), 'test-pool-two');
     const shells = () => terminalShells(m, lab.labId);

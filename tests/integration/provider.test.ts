@@ -245,7 +245,11 @@ describe('a lab', () => {
     // that time, then exits (a look that finds no tr counts as not stopped).
     const looks: string[] = [];
     const look = async () => {
-      const r = await provider.exec(lab.labId, 'web', "p=$(pgrep -xn tr) && echo \"$(awk '/^wchar/ {print $2}' /proc/$p/io) $(awk '{print $3}' /proc/$p/stat)\"");
+      const r = await provider.exec(
+        lab.labId,
+        'web',
+        "p=$(pgrep -xn tr) && echo \"$(awk '/^wchar/ {print $2}' /proc/$p/io) $(awk '{print $3}' /proc/$p/stat)\"",
+      );
       looks.push(r.exitCode === 0 ? r.stdout.trim() : 'gone');
       return looks.slice(-3);
     };
@@ -256,7 +260,12 @@ describe('a lab', () => {
     assert.ok(written < TOTAL, `the writer stopped after ${written} of ${TOTAL} bytes`);
     assert.notEqual((await provider.exec(lab.labId, 'web', 'test -e /tmp/flow-done')).exitCode, 0, 'the writer has not finished');
     term.output.resume();
-    const done = await pollUntil(() => provider.exec(lab.labId, 'web', 'test -e /tmp/flow-done'), (r) => r.exitCode === 0, 30_000, 100);
+    const done = await pollUntil(
+      () => provider.exec(lab.labId, 'web', 'test -e /tmp/flow-done'),
+      (r) => r.exitCode === 0,
+      30_000,
+      100,
+    );
     assert.equal(done.exitCode, 0, 'the writer finishes once output is read');
     assert.ok(bytes >= TOTAL);
     await term.close();
@@ -268,7 +277,11 @@ describe('a lab', () => {
       const hc = info.HostConfig;
       assert.equal(hc.Privileged, false);
       assert.deepEqual(hc.CapDrop, ['ALL']);
-      assert.ok((hc.CapAdd ?? []).every((c: string) => ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'NET_BIND_SERVICE', 'KILL'].includes(c)));
+      assert.ok(
+        (hc.CapAdd ?? []).every((c: string) =>
+          ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'NET_BIND_SERVICE', 'KILL'].includes(c),
+        ),
+      );
       assert.ok(hc.SecurityOpt?.includes('no-new-privileges:true'));
       assert.ok(!hc.SecurityOpt?.some((o: string) => /seccomp[=:]unconfined|apparmor[=:]unconfined/.test(o)));
       assert.equal(hc.Memory, config.host.memoryBytes);
@@ -282,10 +295,7 @@ describe('a lab', () => {
       assert.ok(info.Mounts.every((m) => m.Type === 'volume' && m.Driver === 'local'));
       assert.ok(!info.Mounts.some((m) => /docker\.sock|podman\.sock/.test(m.Source ?? '')));
       assert.equal(hc.LogConfig?.Config?.['max-size'], config.host.logMaxSize);
-      assert.deepEqual(
-        (hc.Ulimits ?? []).map((u) => u.Name).sort(),
-        ['nofile', 'nproc'],
-      );
+      assert.deepEqual((hc.Ulimits ?? []).map((u) => u.Name).sort(), ['nofile', 'nproc']);
     }
     const net = await docker.getNetwork(`atelier-test-${lab.labId}`).inspect();
     assert.equal(net.Internal, true);
@@ -369,7 +379,11 @@ describe('a creation that fails leaves nothing behind', () => {
     assert.deepEqual(await leftovers(labId), []);
   };
 
-  test('a boot command fails', () => attempt(definition('test-bad-boot', { boot: ['echo about to fail; exit 7'] }), /boot command of host php failed \(exit 7\)[\s\S]*about to fail/));
+  test('a boot command fails', () =>
+    attempt(
+      definition('test-bad-boot', { boot: ['echo about to fail; exit 7'] }),
+      /boot command of host php failed \(exit 7\)[\s\S]*about to fail/,
+    ));
 
   test('an image does not exist', () =>
     attempt(definition('test-bad-image', { image: 'atelier-test-no-such-image:1' }), /image atelier-test-no-such-image:1 not found/));
@@ -416,9 +430,18 @@ describe('the engine', () => {
   });
 
   test('bad configuration stops with the variable named', () => {
-    assert.throws(() => loadConfig({ ATELIER_LAB_MEMORY_MB: 'lots' }), (err: Error) => err instanceof ConfigError && /ATELIER_LAB_MEMORY_MB/.test(err.message));
-    assert.throws(() => loadConfig({ DOCKER_HOST: 'localhost:2375' }), (err: Error) => err instanceof ConfigError && /DOCKER_HOST/.test(err.message));
-    assert.throws(() => loadConfig({ ATELIER_LAB_WRITABLE: '/etc:lots' }), (err: Error) => err instanceof ConfigError && /ATELIER_LAB_WRITABLE/.test(err.message));
+    assert.throws(
+      () => loadConfig({ ATELIER_LAB_MEMORY_MB: 'lots' }),
+      (err: Error) => err instanceof ConfigError && /ATELIER_LAB_MEMORY_MB/.test(err.message),
+    );
+    assert.throws(
+      () => loadConfig({ DOCKER_HOST: 'localhost:2375' }),
+      (err: Error) => err instanceof ConfigError && /DOCKER_HOST/.test(err.message),
+    );
+    assert.throws(
+      () => loadConfig({ ATELIER_LAB_WRITABLE: '/etc:lots' }),
+      (err: Error) => err instanceof ConfigError && /ATELIER_LAB_WRITABLE/.test(err.message),
+    );
     assert.equal(loadConfig({}).host.memoryBytes, 256 * 1024 * 1024);
   });
 });

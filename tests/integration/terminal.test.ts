@@ -5,7 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { encode, LOW_WATER_BYTES, parseServerMessage, PROTOCOL_VERSION, TERMINAL_PATH, type ServerMessage } from '../../protocol/terminal.ts';
+import {
+  encode,
+  LOW_WATER_BYTES,
+  parseServerMessage,
+  PROTOCOL_VERSION,
+  TERMINAL_PATH,
+  type ServerMessage,
+} from '../../protocol/terminal.ts';
 import { COOKIE, signedCookie } from '../helpers/learner.ts';
 import { destroyScope, newScope } from '../helpers/scope.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
@@ -100,7 +107,9 @@ class Terminal {
     return new Promise((ok, fail) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        fail(new Error(`timed out waiting for ${what} — screen tail:\n${this.screen.slice(-800)}\nmessages: ${JSON.stringify(this.messages)}`));
+        fail(
+          new Error(`timed out waiting for ${what} — screen tail:\n${this.screen.slice(-800)}\nmessages: ${JSON.stringify(this.messages)}`),
+        );
       }, ms);
       const check = () => {
         if (!test()) return;
@@ -117,7 +126,10 @@ class Terminal {
     return new Promise((ok, fail) => {
       let bytes = this.received;
       let timer = setTimeout(() => (stop(), ok()), quietMs);
-      const deadline = setTimeout(() => (stop(), fail(new Error(`output not quiet for ${quietMs} ms within ${ms} ms (${this.received} bytes)`))), ms);
+      const deadline = setTimeout(
+        () => (stop(), fail(new Error(`output not quiet for ${quietMs} ms within ${ms} ms (${this.received} bytes)`))),
+        ms,
+      );
       const check = () => {
         if (this.received === bytes) return;
         bytes = this.received;

@@ -114,7 +114,8 @@ const BOMBS: Bomb[] = [
   },
   {
     name: 'disk fill',
-    command: 'for d in /tmp /var /root /etc /run /sys/fs/cgroup /usr /; do dd if=/dev/zero of=$d/fill bs=1M status=none; done; while :; do dd if=/dev/zero of=/tmp/fill2 bs=1M status=none; sleep 0.2; done',
+    command:
+      'for d in /tmp /var /root /etc /run /sys/fs/cgroup /usr /; do dd if=/dev/zero of=$d/fill bs=1M status=none; done; while :; do dd if=/dev/zero of=/tmp/fill2 bs=1M status=none; sleep 0.2; done',
     // A directory written until it was full (dd says so; the next ones fill the memory limit too).
     armed: async (typed) => printed(typed, 'No space left on device'),
   },
@@ -123,7 +124,10 @@ const BOMBS: Bomb[] = [
     command: 'for i in 1 2 3 4 5 6 7 8; do (while :; do :; done) & done',
     // The host uses 80 % of its CPU limit at least, over the engine's last second of figures.
     armed: async () => {
-      const [{ cpu_stats: now, precpu_stats: before }, info] = await Promise.all([hostileStats(), docker.getContainer(hostileContainer()).inspect()]);
+      const [{ cpu_stats: now, precpu_stats: before }, info] = await Promise.all([
+        hostileStats(),
+        docker.getContainer(hostileContainer()).inspect(),
+      ]);
       const used = (now.cpu_usage.total_usage - before.cpu_usage.total_usage) / (now.system_cpu_usage - before.system_cpu_usage);
       const cpus = info.HostConfig.NanoCpus ? info.HostConfig.NanoCpus / 1e9 : now.online_cpus;
       return used * now.online_cpus >= 0.8 * cpus;
@@ -149,7 +153,12 @@ describe('bombs in one lab while a neighbour types', () => {
       const typed = hostileTerm.received;
       hostileTerm.write(`${bomb.command}\r`);
       const armedAt = Date.now();
-      const armed = await pollUntil(() => bomb.armed(typed).catch(() => false), (yes) => yes, 60_000, 250);
+      const armed = await pollUntil(
+        () => bomb.armed(typed).catch(() => false),
+        (yes) => yes,
+        60_000,
+        250,
+      );
       assert.ok(armed, `the ${bomb.name} went off (seen within 60 s)`);
       const armedMs = Date.now() - armedAt;
       const relayed0 = hostileTerm.received;
@@ -167,7 +176,10 @@ describe('bombs in one lab while a neighbour types', () => {
       const resetMs = Date.now() - t0;
       assert.equal(fresh.state, 'ready');
       const after = await labContainers(hostileLabId);
-      assert.ok(after.length > 0 && after.every((c) => !before.has(c.Id) && c.State === 'running'), 'the reset made new running containers');
+      assert.ok(
+        after.length > 0 && after.every((c) => !before.has(c.Id) && c.State === 'running'),
+        'the reset made new running containers',
+      );
       hostileTerm.close();
       hostileTerm = await hostile.terminal(LAB, 'web');
       assert.equal((await hostileTerm.run('echo ok')).output.trim(), 'ok');
@@ -182,7 +194,10 @@ describe('bombs in one lab while a neighbour types', () => {
       t.diagnostic(line);
 
       assert.equal(problem ?? null, null);
-      assert.ok(during.p99 <= ECHO_BOUND(baseline.p99), `neighbour echo p99 ${during.p99.toFixed(1)} ms > bound ${ECHO_BOUND(baseline.p99).toFixed(1)} ms`);
+      assert.ok(
+        during.p99 <= ECHO_BOUND(baseline.p99),
+        `neighbour echo p99 ${during.p99.toFixed(1)} ms > bound ${ECHO_BOUND(baseline.p99).toFixed(1)} ms`,
+      );
       assert.ok(peakRss < RSS_BOUND, `server RSS ${peakRss} bytes`);
       // A flood is relayed at the terminal output rate (1 MiB/s by default), its burst aside.
       assert.ok(relayedRate < 1.5 * MiB, `output relayed at ${relayedRate} bytes/s`);
@@ -199,7 +214,10 @@ describe('bombs in one lab while a neighbour types', () => {
     const r = await fetch(`${server.url}/api/labs/${LAB}`, { headers: { Cookie: hostile.cookieHeader! } });
     assert.equal(r.status, 200);
     const audit = await auditLab(hostileLabId);
-    assert.deepEqual(audit.flatMap((h) => h.failures), []);
+    assert.deepEqual(
+      audit.flatMap((h) => h.failures),
+      [],
+    );
     assert.doesNotMatch(server.output(), /uncaught|unhandled/i);
   });
 });

@@ -108,7 +108,9 @@ test('no connection to anything listening on the machine: backend, preview, engi
   const out = (await mine.run(script, 60_000)).output;
   const open = out.split('\n').filter((l) => l.startsWith('OPEN'));
   const closed = out.split('\n').filter((l) => l.startsWith('CLOSED'));
-  t.diagnostic(`figure: ${probes.length} connection attempts from a lab to the machine's own addresses (${addresses.length} addresses × ${ports.length} ports), ${open.length} connected`);
+  t.diagnostic(
+    `figure: ${probes.length} connection attempts from a lab to the machine's own addresses (${addresses.length} addresses × ${ports.length} ports), ${open.length} connected`,
+  );
   assert.deepEqual(open, []);
   assert.equal(closed.length, probes.length, out);
   assert.deepEqual(accepted, [], 'the listeners saw no connection from the lab');
@@ -116,7 +118,15 @@ test('no connection to anything listening on the machine: backend, preview, engi
   // The probe is real: the same listener answers the machine itself on its outside address.
   const self = machineAddresses().find((a) => !a.name.startsWith('atl-') && a.name !== 'docker0')?.address ?? '127.0.0.1';
   const seen = once(listeners[0]!, 'connection'); // after the listener's own handler, which records it
-  await new Promise<void>((ok, fail) => net.connect(listenPort, self).once('connect', function (this: net.Socket) { this.destroy(); ok(); }).once('error', fail));
+  await new Promise<void>((ok, fail) =>
+    net
+      .connect(listenPort, self)
+      .once('connect', function (this: net.Socket) {
+        this.destroy();
+        ok();
+      })
+      .once('error', fail),
+  );
   await within(seen, 10_000, 'the connection, at the listener');
   assert.equal(accepted.length, 1, 'the listener accepts connections from the machine');
   accepted.length = 0;
@@ -124,7 +134,12 @@ test('no connection to anything listening on the machine: backend, preview, engi
 
 test('no ICMP or UDP to the machine either', async () => {
   const udpPort = (udp.address() as net.AddressInfo).port;
-  const out = (await mine.run(`ping -c 1 -W 2 ${gateway} >/dev/null 2>&1 && echo PING-OK || echo PING-NONE; for i in 1 2 3; do echo leak > /dev/udp/${gateway}/${udpPort}; done; sleep 1; echo sent`, 30_000)).output;
+  const out = (
+    await mine.run(
+      `ping -c 1 -W 2 ${gateway} >/dev/null 2>&1 && echo PING-OK || echo PING-NONE; for i in 1 2 3; do echo leak > /dev/udp/${gateway}/${udpPort}; done; sleep 1; echo sent`,
+      30_000,
+    )
+  ).output;
   assert.match(out, /PING-NONE/);
   assert.match(out, /sent/);
   // A datagram from the machine itself, a second after the lab's: the socket delivers in order, so once
@@ -132,13 +147,23 @@ test('no ICMP or UDP to the machine either', async () => {
   const probe = dgram.createSocket('udp4');
   await new Promise<void>((ok, fail) => probe.send('probe', udpPort, '127.0.0.1', (err) => (err ? fail(err) : ok())));
   probe.close();
-  await pollUntil(async () => udpReceived.some((m) => m.endsWith(': probe')), (arrived) => arrived, 10_000, 20);
+  await pollUntil(
+    async () => udpReceived.some((m) => m.endsWith(': probe')),
+    (arrived) => arrived,
+    10_000,
+    20,
+  );
   assert.deepEqual(udpReceived, ['127.0.0.1: probe'], 'only the machine’s own datagram arrived');
 });
 
 test('no connection to another learner’s lab, which does answer the machine', async () => {
   assert.ok(net.isIPv4(otherLabIp));
-  const out = (await mine.run(`timeout 3 bash -c '</dev/tcp/${otherLabIp}/80' 2>/dev/null && echo OPEN || echo CLOSED; timeout 3 bash -c '</dev/tcp/web/80' && echo OWN-OPEN`, 30_000)).output;
+  const out = (
+    await mine.run(
+      `timeout 3 bash -c '</dev/tcp/${otherLabIp}/80' 2>/dev/null && echo OPEN || echo CLOSED; timeout 3 bash -c '</dev/tcp/web/80' && echo OWN-OPEN`,
+      30_000,
+    )
+  ).output;
   assert.match(out, /^CLOSED$/m, 'the other lab is out of reach');
   assert.match(out, /^OWN-OPEN$/m, 'the probe works: the lab reaches its own web server');
   const status = await new Promise<number>((ok, fail) =>
@@ -148,7 +173,11 @@ test('no connection to another learner’s lab, which does answer the machine', 
 });
 
 test('no engine inside: no socket, no DOCKER_HOST, no engine client', async () => {
-  const out = (await mine.run('ls -l /var/run/docker.sock /run/docker.sock /run/containerd/containerd.sock 2>&1; env | grep -c DOCKER_HOST; command -v docker dockerd ctr runc || echo no-client')).output;
+  const out = (
+    await mine.run(
+      'ls -l /var/run/docker.sock /run/docker.sock /run/containerd/containerd.sock 2>&1; env | grep -c DOCKER_HOST; command -v docker dockerd ctr runc || echo no-client',
+    )
+  ).output;
   assert.match(out, /No such file or directory[\s\S]*No such file or directory[\s\S]*No such file or directory/);
   assert.match(out, /^0$/m);
   assert.match(out, /no-client/);
@@ -160,10 +189,11 @@ test('the firewall rules are in place (iptables -S), for IPv4 and IPv6', async (
     const rules = (await run(tool, ['-w', '5', '-S'])).stdout;
     assert.match(rules, /^-A INPUT -i atl\+ -j ATELIER-INPUT$/m, `${tool}: INPUT from lab bridges goes to ATELIER-INPUT`);
     const input = rules.split('\n').filter((l) => l.startsWith('-A ATELIER-INPUT '));
-    assert.deepEqual(input, [
-      '-A ATELIER-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-      '-A ATELIER-INPUT -j DROP',
-    ], `${tool}: only replies to the machine's own connections come in`);
+    assert.deepEqual(
+      input,
+      ['-A ATELIER-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-A ATELIER-INPUT -j DROP'],
+      `${tool}: only replies to the machine's own connections come in`,
+    );
     assert.match(rules, /^-A ATELIER-FORWARD -i atl\+ ! -o atl\+ -j DROP$/m, `${tool}: nothing forwarded out of a lab bridge`);
     assert.match(rules, /^-A (DOCKER-USER|FORWARD) -i atl\+ -j ATELIER-FORWARD$/m);
     if (tool === 'iptables') {

@@ -39,7 +39,12 @@ before(async () => {
   const t = await learner.terminal(LAB, 'web');
   const frozenAt = Date.now();
   t.freeze();
-  silent = pollUntil(() => sessionsIn(labId), (n) => n === 0, 60_000, 500).then((sessions) => ({ detachedMs: Date.now() - frozenAt, sessions }));
+  silent = pollUntil(
+    () => sessionsIn(labId),
+    (n) => n === 0,
+    60_000,
+    500,
+  ).then((sessions) => ({ detachedMs: Date.now() - frozenAt, sessions }));
   silent.catch(() => {});
 });
 
@@ -57,7 +62,10 @@ test('a lab container killed behind the server’s back: the terminal says so, t
   const closed = await Promise.race([t.closed, new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
   const toldMs = Date.now() - t0;
   assert.ok(closed, 'the terminal ends');
-  assert.ok(t.control.some((m) => m.t === 'status' && m.state === 'exited'), `told the shell ended: ${JSON.stringify(t.control)}`);
+  assert.ok(
+    t.control.some((m) => m.t === 'status' && m.state === 'exited'),
+    `told the shell ended: ${JSON.stringify(t.control)}`,
+  );
 
   const info = await learner.getLab(LAB);
   assert.equal(info?.state, 'expired', 'the API says the lab is over, not "starting" forever');
@@ -102,7 +110,11 @@ test('the backend killed (SIGKILL) and started again: labs found from their labe
   const back = await learner.terminal(LAB, 'web');
   assert.equal(back.helloMessage?.resumed, false, 'a new shell (the old one died with its connection)');
   assert.equal((await back.run('cat /tmp/proof')).output.trim(), 'before', 'in the same lab, files intact');
-  const sessions = await pollUntil(() => sessionsIn(labId), (n) => n === 1, 10_000);
+  const sessions = await pollUntil(
+    () => sessionsIn(labId),
+    (n) => n === 1,
+    10_000,
+  );
   assert.equal(sessions, 1, 'the dead backend’s shell was hung up; only the new one runs');
   assert.equal((await scopeObjects(scope)).containers.length, labsBefore, 'no lab created or lost by the restart');
   back.close();
@@ -121,13 +133,19 @@ test('a client that vanishes without a close frame: the shell waits out the grac
   await back.until(() => back.screen.includes('mark-before-vanishing'), 5000, 'replay');
   back.vanish();
   const t0 = Date.now();
-  const left = await pollUntil(() => sessionsIn(labId), (n) => n === 0, 20_000);
+  const left = await pollUntil(
+    () => sessionsIn(labId),
+    (n) => n === 0,
+    20_000,
+  );
   const endedMs = Date.now() - t0;
   assert.equal(left, 0, 'the shell ended after the grace period');
   const fresh = await learner.terminal(LAB, 'web');
   assert.equal(fresh.helloMessage?.resumed, false, 'then a new shell');
   fresh.close();
-  figures.push(`client vanished (TCP cut): reattached within grace, shell ended ${seconds(endedMs)} after the second cut (grace ${GRACE_S} s)`);
+  figures.push(
+    `client vanished (TCP cut): reattached within grace, shell ended ${seconds(endedMs)} after the second cut (grace ${GRACE_S} s)`,
+  );
 });
 
 test('a client that goes silent (no FIN, no pong): the heartbeat drops it, then the shell ends after the grace period', async () => {
@@ -143,6 +161,15 @@ test('nothing leaked: one lab per learner, one network each, no terminal shell l
   assert.equal(containers.length, learners.length, 'one container per (one-host) lab');
   assert.equal(networks.length, learners.length, 'one network per lab');
   // Terminals closed by the tests above end once their grace period is over.
-  for (const id of labs) assert.equal(await pollUntil(() => sessionsIn(id!), (n) => n === 0, 15_000), 0, `no shell left in ${id}`);
+  for (const id of labs)
+    assert.equal(
+      await pollUntil(
+        () => sessionsIn(id!),
+        (n) => n === 0,
+        15_000,
+      ),
+      0,
+      `no shell left in ${id}`,
+    );
   assert.ok(server.alive());
 });

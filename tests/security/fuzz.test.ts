@@ -52,10 +52,21 @@ const number = fc.oneof(
   fc.double(),
   fc.constantFrom(0, -0, 2 ** 31, 2 ** 31 + 1, 2 ** 53, Number.MAX_VALUE, 1e-300),
 );
-const field = fc.oneof(number, fc.string({ maxLength: 40 }), fc.boolean(), fc.constant(null), fc.array(number, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), number, { maxKeys: 3 }));
+const field = fc.oneof(
+  number,
+  fc.string({ maxLength: 40 }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(number, { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 5 }), number, { maxKeys: 3 }),
+);
 const message = fc.record(
   {
-    t: fc.oneof(fc.constantFrom('hello', 'resize', 'ack', 'pause', 'resume', 'ping'), fc.constantFrom('HELLO', '__proto__', 'constructor', 'toString', ''), fc.string({ maxLength: 12 })),
+    t: fc.oneof(
+      fc.constantFrom('hello', 'resize', 'ack', 'pause', 'resume', 'ping'),
+      fc.constantFrom('HELLO', '__proto__', 'constructor', 'toString', ''),
+      fc.string({ maxLength: 12 }),
+    ),
     v: fc.oneof(fc.constant(1), field),
     lab: fc.oneof(fc.constantFrom(LAB, 'nginx-remote', 'apache-local', 'x', '../etc', 'nginx-local\u0000'), field),
     host: fc.oneof(fc.constantFrom('web', 'php', 'Web', 'web '), field),
@@ -77,22 +88,39 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .constantFrom('{"t":"hello"', '{"t":"ping","id":1}{"t":"ping","id":2}', '{"__proto__":{"t":"ping","id":1}}', 'null', '[]', '"hello"', '{"t":"ack","bytes":-1}', '{"t":"resize","cols":1e3,"rows":5e2}')
+      .constantFrom(
+        '{"t":"hello"',
+        '{"t":"ping","id":1}{"t":"ping","id":2}',
+        '{"__proto__":{"t":"ping","id":1}}',
+        'null',
+        '[]',
+        '"hello"',
+        '{"t":"ack","bytes":-1}',
+        '{"t":"resize","cols":1e3,"rows":5e2}',
+      )
       .map((data) => ({ kind: 'text' as const, data })),
   },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 20_000 }).map((n) => ({ kind: 'text' as const, data: '['.repeat(n) + ']'.repeat(n) })) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 1, max: 20_000 }).map((n) => ({ kind: 'text' as const, data: '['.repeat(n) + ']'.repeat(n) })),
+  },
   { weight: 30, arbitrary: fc.uint8Array({ maxLength: 128 }).map((data) => ({ kind: 'binary' as const, data })) },
 );
 
 /** Frames that close their connection (1009 too large, 1007 invalid UTF-8), or one at the limit that does not. */
 const closer: fc.Arbitrary<Frame> = fc.oneof(
-  fc.constantFrom(MAX_FRAME_BYTES - 1, MAX_FRAME_BYTES, MAX_FRAME_BYTES + 1).map((n) => ({ kind: 'binary' as const, data: new Uint8Array(n).fill(0x20) })),
+  fc
+    .constantFrom(MAX_FRAME_BYTES - 1, MAX_FRAME_BYTES, MAX_FRAME_BYTES + 1)
+    .map((n) => ({ kind: 'binary' as const, data: new Uint8Array(n).fill(0x20) })),
   fc.uint8Array({ minLength: 1, maxLength: 16 }).map((b) => ({ kind: 'raw-text' as const, data: Uint8Array.from([0xff, 0xfe, ...b]) })),
 );
 
 /** One run: a batch of frames, sometimes ended by a closer (so most frames reach an open connection). */
 const batch = fc
-  .tuple(fc.array(frame, { minLength: PER_RUN - 1, maxLength: PER_RUN - 1 }), fc.oneof({ weight: 7, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: closer }))
+  .tuple(
+    fc.array(frame, { minLength: PER_RUN - 1, maxLength: PER_RUN - 1 }),
+    fc.oneof({ weight: 7, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: closer }),
+  )
   .map(([frames, last]) => (last ? [...frames, last] : [...frames, { kind: 'text' as const, data: '{"t":"resume"}' }]));
 
 // ——— connections ———
@@ -114,7 +142,9 @@ async function connect(slot: Slot): Promise<Terminal> {
   }
   stats.connections++;
   // The resumed shell may sit in the middle of fuzzed input: the hello is enough, no prompt to wait for.
-  const t = slot.attach ? await fuzzer.terminal(LAB, 'web', { cols: 120, rows: 40, prompt: false }) : new Terminal(server.url, fuzzer.cookieHeader);
+  const t = slot.attach
+    ? await fuzzer.terminal(LAB, 'web', { cols: 120, rows: 40, prompt: false })
+    : new Terminal(server.url, fuzzer.cookieHeader);
   await t.opened;
   slot.term = t;
   return t;
@@ -136,7 +166,9 @@ async function roundTrip(t: Terminal, id: number): Promise<void> {
   if (t.isOpen) stats.pongs++;
 }
 
-test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers, reaches no other lab and leaks no exec session`, { timeout: Math.max(600_000, FRAMES * 3) }, async (t) => {
+test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers, reaches no other lab and leaks no exec session`, {
+  timeout: Math.max(600_000, FRAMES * 3),
+}, async (t) => {
   // The "before" figure once the victim's terminal is quiet: its shell may still be drawing (a prompt
   // redrawn after the attach's resize), which would count as bytes received during the fuzz.
   await victim.quiet(500, 15_000);
@@ -144,7 +176,11 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers
   const victimExecs = await runningExecs(containerName(victimLabId, 'web'));
   const rssBefore = server.rssBytes();
   let peakRss = rssBefore;
-  const slots: Slot[] = [{ attach: true, term: null }, { attach: false, term: null }, { attach: false, term: null }];
+  const slots: Slot[] = [
+    { attach: true, term: null },
+    { attach: false, term: null },
+    { attach: false, term: null },
+  ];
   let run = 0;
   const started = Date.now();
 
@@ -169,13 +205,19 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers
   if (result.failed) {
     // The counterexample can be megabytes (deep JSON): its start is enough to replay it with the seed.
     const example = JSON.stringify(result.counterexample, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v)).slice(0, 3000);
-    throw new Error(`fuzz property failed (seed ${result.seed}, path ${result.counterexamplePath}): ${String(result.errorInstance)}\n${example}`);
+    throw new Error(
+      `fuzz property failed (seed ${result.seed}, path ${result.counterexamplePath}): ${String(result.errorInstance)}\n${example}`,
+    );
   }
   const seconds = (Date.now() - started) / 1000;
 
   for (const s of slots) s.term?.close();
   // Every shell opened by the fuzzer is hung up once its grace period (1 s here) is over.
-  const left = await pollUntil(() => terminalSessions(containerName(fuzzLabId, 'web')), (n) => n === 0, 20_000);
+  const left = await pollUntil(
+    () => terminalSessions(containerName(fuzzLabId, 'web')),
+    (n) => n === 0,
+    20_000,
+  );
   const victimSessions = await terminalSessions(containerName(victimLabId, 'web'));
   const victimExecsAfter = await runningExecs(containerName(victimLabId, 'web'));
   const fuzzExecsAfter = await runningExecs(containerName(fuzzLabId, 'web'));
@@ -188,7 +230,9 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers
   console.log(`# figure: fuzz: ${figure}`);
   // For the benchmark (bench/scenarios/fuzz.ts), which runs this file with a million frames.
   const crashed = !server.alive() || /Uncaught|unhandled|TypeError|RangeError/.test(server.output());
-  console.log(`# fuzz-result ${JSON.stringify({ ...stats, seconds, rssBeforeMiB: rssBefore / 2 ** 20, rssPeakMiB: peakRss / 2 ** 20, shellsLeft: left, engineExecsLeft: fuzzExecsAfter, crashed })}`);
+  console.log(
+    `# fuzz-result ${JSON.stringify({ ...stats, seconds, rssBeforeMiB: rssBefore / 2 ** 20, rssPeakMiB: peakRss / 2 ** 20, shellsLeft: left, engineExecsLeft: fuzzExecsAfter, crashed })}`,
+  );
   t.diagnostic(figure);
 
   assert.ok(stats.frames >= FRAMES * 0.99, `sent ${stats.frames} frames`);

@@ -49,15 +49,30 @@ describe('WebSocket upgrades', () => {
   const cases: [string, () => { origin?: string | null; cookie?: string | null }, number][] = [
     ['a foreign origin', () => ({ origin: 'http://evil.example', cookie: owner.cookieHeader }), 403],
     ['the preview’s origin', () => ({ origin: previewOrigin(), cookie: owner.cookieHeader }), 403],
-    ['the preview’s origin by another host name', () => ({ origin: previewOrigin().replace('127.0.0.1', 'localhost'), cookie: owner.cookieHeader }), 403],
+    [
+      'the preview’s origin by another host name',
+      () => ({ origin: previewOrigin().replace('127.0.0.1', 'localhost'), cookie: owner.cookieHeader }),
+      403,
+    ],
     ['the site’s host on another port', () => ({ origin: `http://127.0.0.1:${server.port + 1}`, cookie: owner.cookieHeader }), 403],
     ['the site’s host over https', () => ({ origin: server.url.replace('http:', 'https:'), cookie: owner.cookieHeader }), 403],
     ['a look-alike origin', () => ({ origin: `${server.url}.evil.example`, cookie: owner.cookieHeader }), 403],
     ['Origin: null (sandboxed page, file:)', () => ({ origin: 'null', cookie: owner.cookieHeader }), 403],
     ['no Origin header (not a browser page)', () => ({ origin: null, cookie: owner.cookieHeader }), 403],
     ['no cookie', () => ({ origin: server.url, cookie: null }), 401],
-    ['a forged cookie', () => ({ origin: server.url, cookie: cookie(`${randomBytes(16).toString('base64url')}.${Date.now()}.${randomBytes(32).toString('base64url')}`) }), 401],
-    ['a cookie signed with another key', () => ({ origin: server.url, cookie: cookie(signedCookie(randomBytes(32).toString('hex'))) }), 401],
+    [
+      'a forged cookie',
+      () => ({
+        origin: server.url,
+        cookie: cookie(`${randomBytes(16).toString('base64url')}.${Date.now()}.${randomBytes(32).toString('base64url')}`),
+      }),
+      401,
+    ],
+    [
+      'a cookie signed with another key',
+      () => ({ origin: server.url, cookie: cookie(signedCookie(randomBytes(32).toString('hex'))) }),
+      401,
+    ],
     [
       'a valid cookie with another learner id put in',
       () => {
@@ -74,8 +89,16 @@ describe('WebSocket upgrades', () => {
       },
       401,
     ],
-    ['an expired cookie (signed with the server’s key, issued 31 days ago)', () => ({ origin: server.url, cookie: cookie(signedCookie(secret, { issuedAt: Date.now() - 31 * DAY })) }), 401],
-    ['a forged cookie behind 9 KiB of other cookies', () => ({ origin: server.url, cookie: `pad=${'x'.repeat(9000)}; ${cookie(signedCookie('another key'))}` }), 401],
+    [
+      'an expired cookie (signed with the server’s key, issued 31 days ago)',
+      () => ({ origin: server.url, cookie: cookie(signedCookie(secret, { issuedAt: Date.now() - 31 * DAY })) }),
+      401,
+    ],
+    [
+      'a forged cookie behind 9 KiB of other cookies',
+      () => ({ origin: server.url, cookie: `pad=${'x'.repeat(9000)}; ${cookie(signedCookie('another key'))}` }),
+      401,
+    ],
   ];
   for (const [what, opts, status] of cases) {
     test(`refused: ${what} (${status})`, async () => {
@@ -91,7 +114,10 @@ describe('WebSocket upgrades', () => {
   });
 
   test('a cookie signed with the server’s key a day ago is accepted (the expiry is the only reason above)', async () => {
-    assert.equal(await tryUpgrade(server.url, { origin: server.url, cookie: cookie(signedCookie(secret, { issuedAt: Date.now() - DAY })) }), 101);
+    assert.equal(
+      await tryUpgrade(server.url, { origin: server.url, cookie: cookie(signedCookie(secret, { issuedAt: Date.now() - DAY })) }),
+      101,
+    );
   });
 });
 
@@ -100,7 +126,10 @@ describe('another learner’s lab', () => {
     ['hello for a lab kind they have and I do not', () => ({ t: 'hello', v: 1, lab: LAB, host: 'web', cols: 80, rows: 24 })],
     ['hello naming their lab instance', () => ({ t: 'hello', v: 1, lab: ownerLabId, host: 'web', cols: 80, rows: 24 })],
     ['hello naming their lab instance (as a name)', () => ({ t: 'hello', v: 1, lab: `a${ownerLabId}`, host: 'web', cols: 80, rows: 24 })],
-    ['hello with their lab id as an extra field', () => ({ t: 'hello', v: 1, lab: LAB, host: 'web', cols: 80, rows: 24, labId: ownerLabId })],
+    [
+      'hello with their lab id as an extra field',
+      () => ({ t: 'hello', v: 1, lab: LAB, host: 'web', cols: 80, rows: 24, labId: ownerLabId }),
+    ],
   ];
   for (const [what, hello] of attempts) {
     test(`refused: ${what}`, async () => {

@@ -31,7 +31,9 @@ const MiB = 2 ** 20;
 before(async () => {
   await ensureSiteBuilt();
   counter = await engineCounter();
-  server = await startBackend(securityEnv('hardening', { DOCKER_HOST: counter.dockerHost, ATELIER_GRACE_SECONDS: '8', ATELIER_PREVIEW_KIB_PER_SECOND: '512' }));
+  server = await startBackend(
+    securityEnv('hardening', { DOCKER_HOST: counter.dockerHost, ATELIER_GRACE_SECONDS: '8', ATELIER_PREVIEW_KIB_PER_SECOND: '512' }),
+  );
   attacker = new Learner(server.url);
   ({ labId, previewUrl } = await attacker.startLab(LAB));
   shell = await attacker.terminal(LAB, 'web');
@@ -46,7 +48,11 @@ after(async () => {
 });
 
 /** A GET with a deadline: status, headers and body, or the error. */
-function get(url: string, headers: Record<string, string> = {}, ms = 20_000): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+  ms = 20_000,
+): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((ok, fail) => {
     const req = request(url, { headers, timeout: ms }, (res) => {
       const chunks: Buffer[] = [];
@@ -64,9 +70,16 @@ function get(url: string, headers: Record<string, string> = {}, ms = 20_000): Pr
 async function serveRaw(answer: string): Promise<void> {
   const web = containerName(labId, 'web');
   await execIn(web, 'service nginx stop >/dev/null 2>&1; [ -e /tmp/raw.pid ] && kill $(cat /tmp/raw.pid); pkill -x nc; true');
-  await execIn(web, `printf '${answer}' > /tmp/answer; (while :; do nc -l -N -p 80 < /tmp/answer > /dev/null; done) > /dev/null 2>&1 & echo $! > /tmp/raw.pid`);
+  await execIn(
+    web,
+    `printf '${answer}' > /tmp/answer; (while :; do nc -l -N -p 80 < /tmp/answer > /dev/null; done) > /dev/null 2>&1 & echo $! > /tmp/raw.pid`,
+  );
   // Listening once the loop's nc is up.
-  await pollUntil(() => execIn(web, 'ss -ltn "sport = :80" | grep -c LISTEN'), (r) => r.stdout.trim() === '1', 10_000);
+  await pollUntil(
+    () => execIn(web, 'ss -ltn "sport = :80" | grep -c LISTEN'),
+    (r) => r.stdout.trim() === '1',
+    10_000,
+  );
 }
 
 describe('a lab answer never takes the service down', () => {
@@ -87,7 +100,7 @@ describe('a lab answer never takes the service down', () => {
       const r = await get(previewUrl);
       assert.ok(server.alive(), `the server is still running after ${name}:\n${server.output().slice(-2000)}`);
       assert.ok([200, 502].includes(r.status), `the preview answered ${r.status}`);
-      if (/^status/.test(name)) assert.equal(r.status, 502, 'an invalid status code is this proxy\'s 502');
+      if (/^status/.test(name)) assert.equal(r.status, 502, "an invalid status code is this proxy's 502");
       assert.equal((await get(`${server.url}/`)).status, 200, 'the site still answers');
       const status = await attacker.request('GET', `/api/labs/${LAB}/preview-status`);
       figures.push(`${name}: preview ${r.status}, status chip ${JSON.stringify(status.body)}`);
@@ -102,7 +115,9 @@ describe('anonymous preview requests', () => {
     const answers: number[] = [];
     // 30 at a time, as a script would.
     for (let i = 0; i < 10; i++) {
-      const batch = Array.from({ length: 30 }, () => get(`${server.previewUrl}/p/${randomBytes(12).toString('hex')}/`).then((r) => r.status));
+      const batch = Array.from({ length: 30 }, () =>
+        get(`${server.previewUrl}/p/${randomBytes(12).toString('hex')}/`).then((r) => r.status),
+      );
       answers.push(...(await Promise.all(batch)));
     }
     const seconds = (Date.now() - started) / 1000;
@@ -112,7 +127,10 @@ describe('anonymous preview requests', () => {
     figures.push(`anonymous preview: 300 requests in ${seconds.toFixed(1)} s, ${calls.length} engine calls (${listings} listings)`);
     assert.deepEqual([...new Set(answers)], [404]);
     assert.ok(listings <= Math.ceil(seconds / 2) + 1, `${listings} listings in ${seconds.toFixed(1)} s`);
-    assert.ok(calls.every((c) => /^GET \/(v[\d.]+\/)?(containers\/json|networks|volumes)\?/.test(c)), `only listings: ${JSON.stringify(calls)}`);
+    assert.ok(
+      calls.every((c) => /^GET \/(v[\d.]+\/)?(containers\/json|networks|volumes)\?/.test(c)),
+      `only listings: ${JSON.stringify(calls)}`,
+    );
   });
 
   test('an anonymous GET of the lab API costs no engine call and issues no identity', async () => {
@@ -147,16 +165,27 @@ describe('a hello closed at once', () => {
       await new Promise((r) => setTimeout(r, delay)); // the attack's own timing, not a wait for a condition
       ws.close();
     }
-    const opened = await pollUntil(() => terminalSessions(web), (n) => n > sessionsBefore, 15_000, 100);
+    const opened = await pollUntil(
+      () => terminalSessions(web),
+      (n) => n > sessionsBefore,
+      15_000,
+      100,
+    );
     assert.ok(opened > sessionsBefore, 'a shell was opened');
     // `yes` blocks on the terminal once the unread output fills the engine's buffers: its CPU time stops growing.
     const cpu = async () => Number((await execIn(web, `ps -C yes -o times= | awk '{s+=$1} END {print s+0}'`)).stdout.trim());
     const cpuBefore = await cpu();
     const later = await pollUntil(cpu, (v) => v > cpuBefore + 1, 3000, 500);
     assert.ok((await terminalSessions(web)) > sessionsBefore, 'the shell was still there while its CPU was measured');
-    const gone = await pollUntil(() => terminalSessions(web), (n) => n <= sessionsBefore, 30_000);
+    const gone = await pollUntil(
+      () => terminalSessions(web),
+      (n) => n <= sessionsBefore,
+      30_000,
+    );
     await execIn(web, 'rm -f /tmp/flood');
-    figures.push(`hellos closed after 0-300 ms: ${opened - sessionsBefore} flooding shell(s) used ${later - cpuBefore} s of CPU in 3 s, all hung up after the 8 s grace`);
+    figures.push(
+      `hellos closed after 0-300 ms: ${opened - sessionsBefore} flooding shell(s) used ${later - cpuBefore} s of CPU in 3 s, all hung up after the 8 s grace`,
+    );
     assert.ok(later - cpuBefore <= 1, `the unread shell kept running: ${later - cpuBefore} s of CPU in 3 s`);
     assert.equal(gone, sessionsBefore, 'the shell ended after the grace period');
   });
@@ -175,8 +204,19 @@ describe('request smuggling', () => {
       req.on('error', fail);
       req.end(smuggled);
     });
-    const log = await pollUntil(() => execIn(web, 'cat /var/log/nginx/access.log'), (r) => r.stdout.trim() !== '', 10_000);
-    figures.push(`smuggling: the lab's access log after one chunked GET: ${JSON.stringify(log.stdout.trim().split('\n').map((l) => l.split('"')[1]))}`);
+    const log = await pollUntil(
+      () => execIn(web, 'cat /var/log/nginx/access.log'),
+      (r) => r.stdout.trim() !== '',
+      10_000,
+    );
+    figures.push(
+      `smuggling: the lab's access log after one chunked GET: ${JSON.stringify(
+        log.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split('"')[1]),
+      )}`,
+    );
     assert.ok(status > 0);
     assert.doesNotMatch(log.stdout, /smuggled/);
     const lines = log.stdout.trim().split('\n');
@@ -226,13 +266,19 @@ describe('the site', () => {
 });
 
 describe('input flow control', () => {
-  test('200 MiB of input pushed at a shell that reads nothing: held back, then dropped, then disconnected; memory bounded', { timeout: 120_000 }, async () => {
+  test('200 MiB of input pushed at a shell that reads nothing: held back, then dropped, then disconnected; memory bounded', {
+    timeout: 120_000,
+  }, async () => {
     // Last in this file: the shell ends up with input it will never read.
     const term = shell;
     // Non-canonical: the terminal keeps what it cannot pass on (in canonical mode the kernel drops a
     // line past 4 KiB, and the input then flows at the engine's pace, ~11 MB/s here, memory still flat).
     term.write('stty -echo -icanon; sleep 300\r');
-    await pollUntil(() => execIn(containerName(labId, 'web'), 'pgrep -x sleep'), (r) => r.exitCode === 0, 10_000);
+    await pollUntil(
+      () => execIn(containerName(labId, 'web'), 'pgrep -x sleep'),
+      (r) => r.exitCode === 0,
+      10_000,
+    );
     const rssBefore = server.rssBytes();
     let peak = rssBefore;
     const frame = Buffer.alloc(MAX_FRAME_BYTES, 0x61);

@@ -175,10 +175,32 @@ const headerName = fc.oneof(
   {
     weight: 6,
     arbitrary: fc.constantFrom(
-      'Content-Type', 'X-Test', 'Server', 'Location', 'Set-Cookie', 'set-cookie', 'SET-COOKIE', 'Clear-Site-Data',
-      'Content-Security-Policy', 'Strict-Transport-Security', 'Refresh', 'Link', 'Vary', 'Cache-Control', 'ETag', 'Connection',
-      'Keep-Alive', 'Upgrade', 'Alt-Svc', 'Content-Encoding', 'Content-Disposition', 'Date', 'WWW-Authenticate', 'Trailer',
-      'Content-Length', 'Transfer-Encoding',
+      'Content-Type',
+      'X-Test',
+      'Server',
+      'Location',
+      'Set-Cookie',
+      'set-cookie',
+      'SET-COOKIE',
+      'Clear-Site-Data',
+      'Content-Security-Policy',
+      'Strict-Transport-Security',
+      'Refresh',
+      'Link',
+      'Vary',
+      'Cache-Control',
+      'ETag',
+      'Connection',
+      'Keep-Alive',
+      'Upgrade',
+      'Alt-Svc',
+      'Content-Encoding',
+      'Content-Disposition',
+      'Date',
+      'WWW-Authenticate',
+      'Trailer',
+      'Content-Length',
+      'Transfer-Encoding',
     ),
   },
   { weight: 2, arbitrary: token.map((t) => `X-${t}`) },
@@ -194,9 +216,23 @@ const headerValue = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.constantFrom(
-      'atelier_learner=stolen; Path=/; HttpOnly', '"cookies"', '"*"', '//evil.example/', '/\\evil.example/', '/inside',
-      'http://evil.example/', '0; url=//evil.example/', 'chunked', 'gzip, chunked', 'close', 'keep-alive', 'upgrade', 'websocket',
-      '5', '-1', '99999999999999999999',
+      'atelier_learner=stolen; Path=/; HttpOnly',
+      '"cookies"',
+      '"*"',
+      '//evil.example/',
+      '/\\evil.example/',
+      '/inside',
+      'http://evil.example/',
+      '0; url=//evil.example/',
+      'chunked',
+      'gzip, chunked',
+      'close',
+      'keep-alive',
+      'upgrade',
+      'websocket',
+      '5',
+      '-1',
+      '99999999999999999999',
     ),
   },
   // CR/LF injection and NUL: a second header, or a broken line.
@@ -346,7 +382,15 @@ const wellFormed: fc.Arbitrary<Answer> = fc
 const informational = fc.constantFrom('HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n');
 const tokenName = headerName.filter((n) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n) && !/^(content-length|transfer-encoding)$/i.test(n));
 const plausibleLine: fc.Arbitrary<Part[]> = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(tokenName, headerValue.filter((v) => !/[\r\n\x00]/.test(v))).map(([n, v]) => [`${n}: ${v}\r\n`]) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(
+        tokenName,
+        headerValue.filter((v) => !/[\r\n\x00]/.test(v)),
+      )
+      .map(([n, v]) => [`${n}: ${v}\r\n`]),
+  },
   {
     weight: 1,
     arbitrary: fc

@@ -62,7 +62,13 @@ describe('per learner, and the global cap', () => {
     const held: Promise<number>[] = [];
     // Two more held open (3 at once), the fourth refused.
     const extra = [new Terminal(site.url, first.cookieHeader), new Terminal(site.url, first.cookieHeader)];
-    for (const t of extra) held.push(t.opened.then(() => 101, () => 429));
+    for (const t of extra)
+      held.push(
+        t.opened.then(
+          () => 101,
+          () => 429,
+        ),
+      );
     open.push(...(await Promise.all(held)));
     const fourth = await tryUpgrade(site.url, { origin: site.url, cookie: first.cookieHeader });
     assert.deepEqual(open, [101, 101, 101]);
@@ -86,11 +92,17 @@ describe('per learner, and the global cap', () => {
     assert.equal(refused.status, 503);
     assert.equal(refused.body?.error, 'no-room');
     assert.match(String(refused.body?.message), /plus de place/);
-    assert.equal(new Set((await scopeObjects(scope)).containers.map((c) => c.Labels['atelier.lab-id'])).size, 2, 'no third lab in the engine');
+    assert.equal(
+      new Set((await scopeObjects(scope)).containers.map((c) => c.Labels['atelier.lab-id'])).size,
+      2,
+      'no third lab in the engine',
+    );
     // The labs in use keep answering as before.
     const echo = await firstTerm.echoSamples(40, 10);
     assert.equal((await firstTerm.run('echo still-fine')).output.trim(), 'still-fine');
-    figures.push(`global cap 2: third learner answered 503 no-room in ${refusedMs} ms; a running lab's echo p50 ${percentile(echo, 50).toFixed(1)} ms meanwhile`);
+    figures.push(
+      `global cap 2: third learner answered 503 no-room in ${refusedMs} ms; a running lab's echo p50 ${percentile(echo, 50).toFixed(1)} ms meanwhile`,
+    );
   });
 });
 
@@ -102,7 +114,10 @@ describe('per network address', () => {
   });
 
   test('new learners from one address: 3 lab creations a minute, then 429 (and a spoofed X-Real-IP changes nothing)', async () => {
-    const { backend, scope } = await server('peraddr', { ATELIER_LAB_CREATES_PER_MINUTE_PER_ADDRESS: '3', ATELIER_CONNECTS_PER_MINUTE_PER_ADDRESS: '4' });
+    const { backend, scope } = await server('peraddr', {
+      ATELIER_LAB_CREATES_PER_MINUTE_PER_ADDRESS: '3',
+      ATELIER_CONNECTS_PER_MINUTE_PER_ADDRESS: '4',
+    });
     const statuses: number[] = [];
     // Three fresh learners (no cookie) spend the address's creations on a lab that does not exist…
     for (let i = 0; i < 3; i++) statuses.push((await new Learner(backend.url).request('POST', '/api/labs/no-such-lab')).status);
@@ -115,7 +130,12 @@ describe('per network address', () => {
     statuses.push(r.status);
     assert.deepEqual(statuses, [404, 404, 404, 429]);
     assert.match(String(((await r.json()) as { message: string }).message), /réseau/);
-    assert.equal((await scopeObjects(scope)).containers.filter((c) => c.Labels['atelier.lab-id'] && !c.Labels['atelier.lab-id'].startsWith('snapshot')).length, 0, 'no lab created');
+    assert.equal(
+      (await scopeObjects(scope)).containers.filter((c) => c.Labels['atelier.lab-id'] && !c.Labels['atelier.lab-id'].startsWith('snapshot'))
+        .length,
+      0,
+      'no lab created',
+    );
 
     // Connections: 4 a minute from the address, whoever the learners are.
     const upgrades: number[] = [];
@@ -124,7 +144,9 @@ describe('per network address', () => {
       upgrades.push(await tryUpgrade(backend.url, { origin: backend.url, cookie: l.cookieHeader }));
     }
     assert.deepEqual(upgrades, [101, 101, 101, 101, 429]);
-    figures.push(`per address: 4 creations by fresh learners, 1 refused (limit 3/min); 5 connections by fresh learners, 1 refused (limit 4/min)`);
+    figures.push(
+      `per address: 4 creations by fresh learners, 1 refused (limit 3/min); 5 connections by fresh learners, 1 refused (limit 4/min)`,
+    );
   });
 
   test('behind a reverse proxy (ATELIER_ADDRESS_HEADER=x-real-ip): counted by the address the proxy gives', async () => {
@@ -138,7 +160,12 @@ describe('per network address', () => {
         })
       ).status;
     const one = [await post('198.51.100.1'), await post('198.51.100.1'), await post('198.51.100.1')];
-    const others = [await post('198.51.100.2'), await post('2001:db8:5:6::1'), await post('2001:db8:5:6::2'), await post('2001:db8:5:6::3')];
+    const others = [
+      await post('198.51.100.2'),
+      await post('2001:db8:5:6::1'),
+      await post('2001:db8:5:6::2'),
+      await post('2001:db8:5:6::3'),
+    ];
     assert.deepEqual(one, [404, 404, 429]);
     assert.deepEqual(others, [404, 404, 404, 429], 'another address has its own budget; one IPv6 /64 is one address');
   });

@@ -13,7 +13,14 @@ import { containerName, execIn, labContainers, pollUntil, removeScope, terminalS
 import { COOKIE, Learner } from '../helpers/learner.ts';
 import { dist, ensureSiteBuilt } from '../helpers/site-build.ts';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const LAB = 'nginx-local';
 const env = securityEnv('preview');
 const scope = env.ATELIER_LAB_SCOPE!;
@@ -106,10 +113,17 @@ function panelSandbox(): string {
 type Results = Record<string, unknown> & { seenByLab: Record<string, string> };
 
 async function results(where: Page | Frame): Promise<Results> {
-  await where.waitForFunction(() => (window as unknown as { results?: { done?: boolean } }).results?.done === true, null, { timeout: 30_000, polling: 200 }).catch(async (err) => {
-    const partial = await where.evaluate(() => JSON.stringify((window as unknown as { results?: unknown }).results)).catch((e) => String(e));
-    throw new Error(`${err}\npartial results: ${partial}\nsite page at ${site.url()}`);
-  });
+  await where
+    .waitForFunction(() => (window as unknown as { results?: { done?: boolean } }).results?.done === true, null, {
+      timeout: 30_000,
+      polling: 200,
+    })
+    .catch(async (err) => {
+      const partial = await where
+        .evaluate(() => JSON.stringify((window as unknown as { results?: unknown }).results))
+        .catch((e) => String(e));
+      throw new Error(`${err}\npartial results: ${partial}\nsite page at ${site.url()}`);
+    });
   return where.evaluate(() => (window as unknown as { results: Results }).results);
 }
 
@@ -140,7 +154,11 @@ before(async () => {
   victimLabId = info.labId;
   previewUrl = info.previewUrl;
   // The server opens a shell ahead in each host of a new lab, for the panel's first hello: the victim's.
-  shellsBefore = await pollUntil(() => terminalSessionIds(containerName(victimLabId, 'web')), (ids) => (ids?.length ?? 0) > 0, 15_000);
+  shellsBefore = await pollUntil(
+    () => terminalSessionIds(containerName(victimLabId, 'web')),
+    (ids) => (ids?.length ?? 0) > 0,
+    15_000,
+  );
   // The attacker's page lands in the victim's own lab (anyone who writes into a lab the victim opens).
   const page = Buffer.from(evilPage(server.url, attacker.cookie!)).toString('base64');
   const w = await execIn(containerName(victimLabId, 'web'), `echo ${page} | base64 -d > /scripts/evil.php && chmod 644 /scripts/evil.php`);
@@ -155,8 +173,16 @@ after(async () => {
 
 function assertAllFailed(r: Results, framed: boolean): void {
   const received = JSON.stringify(r.seenByLab);
-  assert.doesNotMatch(received, new RegExp(`${COOKIE}=(?!${attacker.cookie!.split('.')[0]})`), 'the lab never received the victim’s cookie');
-  assert.doesNotMatch(String(r.cookie), new RegExp(`${COOKIE}=(?!${attacker.cookie!.split('.')[0]})`), 'the page cannot read the site’s cookie');
+  assert.doesNotMatch(
+    received,
+    new RegExp(`${COOKIE}=(?!${attacker.cookie!.split('.')[0]})`),
+    'the lab never received the victim’s cookie',
+  );
+  assert.doesNotMatch(
+    String(r.cookie),
+    new RegExp(`${COOKIE}=(?!${attacker.cookie!.split('.')[0]})`),
+    'the page cannot read the site’s cookie',
+  );
   assert.match(String(r.postJson), /^error: TypeError$/, `POST with credentials: ${r.postJson}`);
   assert.match(String(r.readLab), /^error: TypeError$/, `reading the lab API: ${r.readLab}`);
   assert.notEqual(r.ws, 'open', `terminal WebSocket: ${r.ws}`);
@@ -172,7 +198,10 @@ async function assertSiteUntouched(): Promise<void> {
   assert.equal(view.nginx, victimLabId, 'the site still knows the victim as the victim (no fixation), with the same lab');
   assert.equal(view.apache, 204, 'no lab was created for the victim');
   const containers = await labContainers(victimLabId);
-  assert.ok(containers.every((c) => c.State === 'running'), 'the victim’s lab was not reset');
+  assert.ok(
+    containers.every((c) => c.State === 'running'),
+    'the victim’s lab was not reset',
+  );
   // No new shell; and the one opened ahead was not taken: the page's WebSocket never opened (above).
   assert.deepEqual(await terminalSessionIds(containerName(victimLabId, 'web')), shellsBefore, 'no terminal was opened in the victim’s lab');
   const cookies = await context.cookies(server.url);

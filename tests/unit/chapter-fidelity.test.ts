@@ -66,7 +66,11 @@ describe('chapter 05 is faithful to its source', () => {
     assert.equal(title, '# Un site dynamique avec FastCGI');
     assert.match(frontmatter, /^title: Un site dynamique avec FastCGI$/m);
     assert.deepEqual(headings(out.lines), sections);
-    assert.equal(sections.length, 11, 'Définition, Évolutivité, both demos with Apache httpd and Nginx, fastcgi_finish_request, Conclusion');
+    assert.equal(
+      sections.length,
+      11,
+      'Définition, Évolutivité, both demos with Apache httpd and Nginx, fastcgi_finish_request, Conclusion',
+    );
   });
 
   test('every paragraph and quotation of the source is in the chapter, typos fixed', () => {
@@ -101,16 +105,24 @@ describe('chapter 05 is faithful to its source', () => {
     }
     const logLine = /^> (2018\/02\/26 .*)$/m.exec(source)?.[1];
     assert.ok(logLine, 'the source has the Nginx log line');
-    assert.ok(code.some((f) => f.lang === 'log' && f.body === logLine), 'the Nginx log line is a ```log block');
+    assert.ok(
+      code.some((f) => f.lang === 'log' && f.body === logLine),
+      'the Nginx log line is a ```log block',
+    );
     assert.equal(code.length, src.fences.length + 1);
 
     const expectedLang = (body: string) =>
-      body.startsWith('docker run') ? 'sh'
-      : /^(LoadModule|ProxyPassMatch)/.test(body) ? 'apache'
-      : /^(location|#fastcgi_pass)/.test(body) ? 'nginx'
-      : body.startsWith('listen =') ? 'ini'
-      : body.startsWith('<!Doctype') ? 'php'
-      : 'log';
+      body.startsWith('docker run')
+        ? 'sh'
+        : /^(LoadModule|ProxyPassMatch)/.test(body)
+          ? 'apache'
+          : /^(location|#fastcgi_pass)/.test(body)
+            ? 'nginx'
+            : body.startsWith('listen =')
+              ? 'ini'
+              : body.startsWith('<!Doctype')
+                ? 'php'
+                : 'log';
     for (const f of code) assert.equal(f.lang, expectedLang(f.body), `wrong language for:\n${f.body.slice(0, 60)}`);
   });
 
@@ -121,7 +133,8 @@ describe('chapter 05 is faithful to its source', () => {
   });
 
   test('every link of the source is kept, with its address', () => {
-    const links = (text: string) => [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((u) => !u!.startsWith('05-fastcgi/images'));
+    const links = (text: string) =>
+      [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((u) => !u!.startsWith('05-fastcgi/images'));
     assert.deepEqual(links(mdx), links(source));
     assert.ok(links(mdx).includes('/06-php-multitenant'));
   });
@@ -131,7 +144,13 @@ describe('chapter 05 is faithful to its source', () => {
     assert.equal(diagrams.length, 5);
     for (const d of diagrams) assert.match(d.meta, /^title=".+"$/);
     const all = diagrams.map((d) => `${d.meta}\n${d.body}`).join('\n');
-    for (const expected of [/CGI : un nouveau processus/, /TCP, port 9000/, /socket unix/, /502 Bad Gateway[\s\S]*503 Service/, /fastcgi_finish_request\(\)/]) {
+    for (const expected of [
+      /CGI : un nouveau processus/,
+      /TCP, port 9000/,
+      /socket unix/,
+      /502 Bad Gateway[\s\S]*503 Service/,
+      /fastcgi_finish_request\(\)/,
+    ]) {
       assert.match(all, expected);
     }
   });
@@ -139,7 +158,10 @@ describe('chapter 05 is faithful to its source', () => {
   test('each demo has its lab, and the frontmatter lists exactly those labs', () => {
     const used = [...mdx.matchAll(/<Lab name="([^"]+)" \/>/g)].map((m) => m[1]);
     assert.deepEqual(used, ['apache-remote', 'nginx-remote', 'apache-local', 'nginx-local', 'finish-request']);
-    const listed = /^labs: \[(.*)\]$/m.exec(frontmatter)?.[1]?.split(',').map((s) => s.trim());
+    const listed = /^labs: \[(.*)\]$/m
+      .exec(frontmatter)?.[1]
+      ?.split(',')
+      .map((s) => s.trim());
     assert.deepEqual(listed, used);
   });
 });

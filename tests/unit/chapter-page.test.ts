@@ -73,12 +73,21 @@ describe('the built FastCGI chapter', () => {
 
 describe('every built page', () => {
   test('a page without a lab (the home page, a chapter without labs) ships no lab script', () => {
-    const files = ['index.html', ...chapters().filter((c) => c.entry.data.labs.length === 0).map((c) => `${c.id}/index.html`)];
+    const files = [
+      'index.html',
+      ...chapters()
+        .filter((c) => c.entry.data.labs.length === 0)
+        .map((c) => `${c.id}/index.html`),
+    ];
     for (const file of files) {
       const page = built(file);
       // Its inlined CSS may style the panel (one stylesheet for every chapter); no script, no panel.
       assert.doesNotMatch(page, /<script[^>]*LabPanel|<atelier-lab/, file);
-      assert.equal([...page.matchAll(/<script\b/g)].length, [...page.matchAll(/<script>/g)].length, `${file}: only inline scripts (the theme)`);
+      assert.equal(
+        [...page.matchAll(/<script\b/g)].length,
+        [...page.matchAll(/<script>/g)].length,
+        `${file}: only inline scripts (the theme)`,
+      );
     }
   });
 

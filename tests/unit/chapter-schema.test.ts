@@ -6,7 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ChapterFrontmatterError, orderChapters, validateChapterFrontmatter, type ChapterFrontmatter } from '../../site/lib/chapter-schema.ts';
+import {
+  ChapterFrontmatterError,
+  orderChapters,
+  validateChapterFrontmatter,
+  type ChapterFrontmatter,
+} from '../../site/lib/chapter-schema.ts';
 
 const good = {
   title: 'Un site dynamique avec FastCGI',

@@ -30,12 +30,24 @@ describe('French spacing', () => {
     const tree: MdastRoot = {
       type: 'root',
       children: [
-        { type: 'paragraph', children: [{ type: 'text', value: 'Activer :' }, { type: 'inlineCode', value: 'a : b' }] },
+        {
+          type: 'paragraph',
+          children: [
+            { type: 'text', value: 'Activer :' },
+            { type: 'inlineCode', value: 'a : b' },
+          ],
+        },
         { type: 'code', lang: 'nginx', value: 'location ~ \\.php$ {' },
       ],
     };
     remarkFrenchTypography()(tree);
-    assert.deepEqual(tree.children[0], { type: 'paragraph', children: [{ type: 'text', value: `Activer${NBSP}:` }, { type: 'inlineCode', value: 'a : b' }] });
+    assert.deepEqual(tree.children[0], {
+      type: 'paragraph',
+      children: [
+        { type: 'text', value: `Activer${NBSP}:` },
+        { type: 'inlineCode', value: 'a : b' },
+      ],
+    });
     assert.deepEqual(tree.children[1], { type: 'code', lang: 'nginx', value: 'location ~ \\.php$ {' });
   });
 });

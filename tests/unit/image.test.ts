@@ -85,7 +85,11 @@ Enabled: no
     const all = [...parseOneLine(oneLine), ...parseDeb822(deb822)];
     assert.deepEqual(
       selectSuite(all, 'bookworm').map((s) => `${s.uri} ${s.suite}`),
-      ['http://mirror.example/debian bookworm', 'http://mirror.example/debian bookworm-updates', 'http://mirror.example/debian-security bookworm-security'],
+      [
+        'http://mirror.example/debian bookworm',
+        'http://mirror.example/debian bookworm-updates',
+        'http://mirror.example/debian-security bookworm-security',
+      ],
     );
   });
 
@@ -110,7 +114,10 @@ Enabled: no
 });
 
 describe('build paths', () => {
-  const lines = (file: string) => readFileSync(join(IMAGE_DIR, file), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  const lines = (file: string) =>
+    readFileSync(join(IMAGE_DIR, file), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'));
 
   test('Dockerfile and Dockerfile.hub add the same lab layers', () => {
     const local = lines('Dockerfile');

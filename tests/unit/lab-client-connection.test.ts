@@ -30,7 +30,14 @@ function localLabs(): LabAccess {
     },
     async ensure(learner, name) {
       const key = `${learner}/${name}`;
-      const lab = labs.get(key) ?? { name, labId: `lab-${labs.size + 1}-0123456789`, title: name, hosts: ['web', 'php'], state: 'ready', expiresAt: Date.now() + 3_600_000 };
+      const lab = labs.get(key) ?? {
+        name,
+        labId: `lab-${labs.size + 1}-0123456789`,
+        title: name,
+        hosts: ['web', 'php'],
+        state: 'ready',
+        expiresAt: Date.now() + 3_600_000,
+      };
       labs.set(key, lab);
       return lab;
     },
@@ -128,10 +135,17 @@ before(async () => {
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const port = (server.address() as { port: number }).port;
   origin = `http://127.0.0.1:${port}`;
-  const settings = webSettings({ PORT: String(port), ATELIER_SECRET: 's'.repeat(40), ATELIER_SITE_ORIGINS: origin, ATELIER_GRACE_SECONDS: '60' }, home);
+  const settings = webSettings(
+    { PORT: String(port), ATELIER_SECRET: 's'.repeat(40), ATELIER_SITE_ORIGINS: origin, ATELIER_GRACE_SECONDS: '60' },
+    home,
+  );
   backend = createBackend(localLabs(), settings, () => {});
   // A learner, and their lab, through the real HTTP API.
-  const res = await fetch(`${origin}/api/labs/nginx-remote`, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: origin }, body: '{}' });
+  const res = await fetch(`${origin}/api/labs/nginx-remote`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Origin: origin },
+    body: '{}',
+  });
   assert.equal(res.status, 200, await res.clone().text());
   cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
   assert.match(cookie, /^atelier_learner=/);
@@ -185,7 +199,10 @@ function client(host = 'web', extra: Partial<ConstructorParameters<typeof Termin
     }),
     until: (ok, what) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; states ${c.states.join(' → ')}; screen:\n${sink.text.slice(-500)}`)), 20_000);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${what}; states ${c.states.join(' → ')}; screen:\n${sink.text.slice(-500)}`)),
+          20_000,
+        );
         const check = () => {
           if (!ok(c)) return;
           clearTimeout(timer);

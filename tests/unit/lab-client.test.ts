@@ -145,7 +145,7 @@ describe('run button text', () => {
     assert.equal(commandText('  \n'), '');
   });
 
-  test("matches what astro-expressive-code really renders for a shell block", async () => {
+  test('matches what astro-expressive-code really renders for a shell block', async () => {
     const { ExpressiveCode } = await import('expressive-code');
     const { toHtml } = await import('expressive-code/hast');
     const ec = new ExpressiveCode();
@@ -154,7 +154,10 @@ describe('run button text', () => {
     const html = toHtml(renderedGroupAst);
     const attr = /data-code="([^"]*)"/.exec(html)?.[1];
     assert.ok(attr !== undefined, 'the copy button carries data-code');
-    const decoded = attr.replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(parseInt(h, 16))).replace(/&amp;/g, '&').replace(/&quot;/g, '"');
+    const decoded = attr
+      .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(parseInt(h, 16)))
+      .replace(/&amp;/g, '&')
+      .replace(/&quot;/g, '"');
     // comment lines of terminal frames are dropped, like the copy button does
     assert.equal(commandText(decodeCopyData(decoded)), 'systemctl stop php8.2-fpm\ncurl -s http://web/index.php');
   });
@@ -194,7 +197,11 @@ describe('terminal colours', () => {
   });
 
   test('plain custom properties override, unresolved ones are ignored', () => {
-    const vars: Record<string, string> = { '--lab-term-background': ' #101010 ', '--lab-term-foreground': 'light-dark(#000, #fff)', '--lab-term-cursor-accent': 'var(--x)' };
+    const vars: Record<string, string> = {
+      '--lab-term-background': ' #101010 ',
+      '--lab-term-foreground': 'light-dark(#000, #fff)',
+      '--lab-term-cursor-accent': 'var(--x)',
+    };
     const theme = terminalTheme('dark', (n) => vars[n] ?? '');
     assert.equal(theme.background, '#101010');
     assert.equal(theme.foreground, terminalTheme('dark').foreground);
@@ -204,7 +211,15 @@ describe('terminal colours', () => {
 });
 
 describe('lab info from the API', () => {
-  const good = { name: 'nginx-remote', labId: 'x1', title: 'Nginx', hosts: ['web', 'php'], state: 'ready', previewUrl: 'http://127.0.0.1:4322/p/x1/', expiresAt: 1 };
+  const good = {
+    name: 'nginx-remote',
+    labId: 'x1',
+    title: 'Nginx',
+    hosts: ['web', 'php'],
+    state: 'ready',
+    previewUrl: 'http://127.0.0.1:4322/p/x1/',
+    expiresAt: 1,
+  };
 
   test('a well-formed answer passes', () => {
     assert.deepEqual(parseLabInfo(good), good);
@@ -219,7 +234,10 @@ describe('lab info from the API', () => {
       [{ ...good, expiresAt: '1' }, /expiresAt/],
     ];
     for (const [body, field] of bad) {
-      assert.throws(() => parseLabInfo(body), (e: unknown) => e instanceof LabApiError && field.test(e.message));
+      assert.throws(
+        () => parseLabInfo(body),
+        (e: unknown) => e instanceof LabApiError && field.test(e.message),
+      );
     }
   });
 

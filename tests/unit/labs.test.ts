@@ -18,7 +18,9 @@ const FASTCGI = '05-fastcgi';
 
 /** Linux capability names (without CAP_), as Docker's --cap-add takes them. */
 const LINUX_CAPABILITIES = new Set(
-  'AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF CHECKPOINT_RESTORE CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN NET_BIND_SERVICE NET_BROADCAST NET_RAW PERFMON SETFCAP SETGID SETPCAP SETUID SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG SYSLOG WAKE_ALARM'.split(' '),
+  'AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF CHECKPOINT_RESTORE CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN NET_BIND_SERVICE NET_BROADCAST NET_RAW PERFMON SETFCAP SETGID SETPCAP SETUID SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG SYSLOG WAKE_ALARM'.split(
+    ' ',
+  ),
 );
 
 function minimal(patch: Partial<LabInput> = {}): LabInput {
@@ -43,8 +45,18 @@ describe('the chapter labs', () => {
   });
 
   test('the remote labs have a web host and a php host; the local ones a single host', () => {
-    for (const id of ['apache-remote', 'nginx-remote']) assert.deepEqual(getLab(id)?.hosts.map((h) => h.name), ['web', 'php'], id);
-    for (const id of ['apache-local', 'nginx-local', 'finish-request']) assert.deepEqual(getLab(id)?.hosts.map((h) => h.name), ['web'], id);
+    for (const id of ['apache-remote', 'nginx-remote'])
+      assert.deepEqual(
+        getLab(id)?.hosts.map((h) => h.name),
+        ['web', 'php'],
+        id,
+      );
+    for (const id of ['apache-local', 'nginx-local', 'finish-request'])
+      assert.deepEqual(
+        getLab(id)?.hosts.map((h) => h.name),
+        ['web'],
+        id,
+      );
   });
 
   for (const lab of labs) {
@@ -68,7 +80,11 @@ describe('the chapter labs', () => {
           }
           for (const cmd of h.boot) {
             const started = /^service (\S+) start$/.exec(cmd)?.[1];
-            if (started) assert.ok(Object.values(h.services).some((s) => s.start === cmd), `${h.name} boots ${started} without declaring it`);
+            if (started)
+              assert.ok(
+                Object.values(h.services).some((s) => s.start === cmd),
+                `${h.name} boots ${started} without declaring it`,
+              );
           }
         }
       });
@@ -97,7 +113,10 @@ describe('the chapter labs', () => {
     const present = readdirSync(filesDir, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => relative(filesDir, join(e.parentPath, e.name)));
-    assert.deepEqual(present.filter((p) => !used.has(p)), []);
+    assert.deepEqual(
+      present.filter((p) => !used.has(p)),
+      [],
+    );
   });
 
   test('the page is the chapter’s index.php', () => {
@@ -111,7 +130,9 @@ describe('the chapter labs', () => {
     assert.ok(all('apache-remote').includes('DirectoryIndex index.php'));
     assert.ok(all('apache-remote').includes('a2enmod proxy proxy_fcgi'));
     assert.ok(all('nginx-remote').includes('fastcgi_pass   php:9000;'));
-    assert.ok(readFileSync(join(filesDir, 'nginx/default.conf'), 'utf8').includes('fastcgi_param  SCRIPT_FILENAME  /scripts$fastcgi_script_name;'));
+    assert.ok(
+      readFileSync(join(filesDir, 'nginx/default.conf'), 'utf8').includes('fastcgi_param  SCRIPT_FILENAME  /scripts$fastcgi_script_name;'),
+    );
     assert.ok(all('apache-local').includes('unix:/run/php/localhost.sock|fcgi://localhost/var/www/html/$1'));
     assert.ok(all('nginx-local').includes('fastcgi_pass   unix:/run/php/localhost.sock;'));
     assert.ok(readFileSync(join(filesDir, 'finish-request/avec-finish.php'), 'utf8').includes('fastcgi_finish_request();'));
@@ -148,7 +169,8 @@ describe('bad lab definitions', () => {
   test('the error names the file and each bad field', () => {
     const message = error({ id: 'Bad Id', hosts: [], preview: { host: 'web', port: 0 } });
     assert.match(message, /^Invalid lab definition in sandbox\/labs\/broken\.ts:/);
-    for (const field of ['id', 'title', 'chapter', 'hosts', 'preview.port']) assert.match(message, new RegExp(`- ${field.replace('.', '\\.')}: `), field);
+    for (const field of ['id', 'title', 'chapter', 'hosts', 'preview.port'])
+      assert.match(message, new RegExp(`- ${field.replace('.', '\\.')}: `), field);
   });
 
   test('unknown and duplicate hosts', () => {
@@ -158,16 +180,28 @@ describe('bad lab definitions', () => {
   });
 
   test('seeded files: absolute target, relative source without ..', () => {
-    assert.match(error(minimal({ hosts: [{ name: 'web', files: [{ path: 'etc/x', source: 'x' }] }] })), /hosts\.0\.files\.0\.path: must be an absolute path/);
-    assert.match(error(minimal({ hosts: [{ name: 'web', files: [{ path: '/x', source: '../x' }] }] })), /hosts\.0\.files\.0\.source: must not contain \.\./);
-    assert.match(error(minimal({ hosts: [{ name: 'web', files: [{ path: '/x', source: '/etc/passwd' }] }] })), /hosts\.0\.files\.0\.source: relative to sandbox\/labs\/files/);
+    assert.match(
+      error(minimal({ hosts: [{ name: 'web', files: [{ path: 'etc/x', source: 'x' }] }] })),
+      /hosts\.0\.files\.0\.path: must be an absolute path/,
+    );
+    assert.match(
+      error(minimal({ hosts: [{ name: 'web', files: [{ path: '/x', source: '../x' }] }] })),
+      /hosts\.0\.files\.0\.source: must not contain \.\./,
+    );
+    assert.match(
+      error(minimal({ hosts: [{ name: 'web', files: [{ path: '/x', source: '/etc/passwd' }] }] })),
+      /hosts\.0\.files\.0\.source: relative to sandbox\/labs\/files/,
+    );
   });
 
   test('check stages must name a step', () => {
     const steps = [{ id: 'reload', title: 'Reload', host: 'web', run: 'true' }];
     const check = (after: string) => ({ id: 'page', title: 'Page', host: 'web', run: 'true', after });
     assert.doesNotThrow(() => parseLab('x', minimal({ solution: steps, checks: [check('reload'), { ...check('start'), id: 'first' }] })));
-    assert.match(error(minimal({ solution: steps, checks: [check('relaod')] })), /checks\.0\.after: unknown step "relaod" \(known: start, reload\)/);
+    assert.match(
+      error(minimal({ solution: steps, checks: [check('relaod')] })),
+      /checks\.0\.after: unknown step "relaod" \(known: start, reload\)/,
+    );
     assert.match(error(minimal({ solution: [...steps, ...steps] })), /solution\.1\.id: duplicate step id "reload"/);
     assert.match(error(minimal({ solution: [{ ...steps[0]!, id: 'start' }] })), /solution\.0\.id: "start" is reserved/);
     assert.match(error(minimal({ checks: [check('start'), check('start')] })), /checks\.1\.id: duplicate check id "page"/);
@@ -214,9 +248,15 @@ describe('running a lab', () => {
     const lines = planLines(lab).map((l) => l.split('\t'));
     const decode = (s: string) => Buffer.from(s, 'base64').toString('utf8');
     const steps = lines.filter((l) => l[0] === 'step').map((l) => decode(l[2]!));
-    assert.deepEqual(steps, lab.solution.map((s) => s.run));
+    assert.deepEqual(
+      steps,
+      lab.solution.map((s) => s.run),
+    );
     const hosts = lines.filter((l) => l[0] === 'host');
-    assert.deepEqual(hosts.map((l) => l[1]), ['web', 'php']);
+    assert.deepEqual(
+      hosts.map((l) => l[1]),
+      ['web', 'php'],
+    );
     assert.match(hosts[0]![2]!, /^atelier-lab:[0-9a-f]{12}$/);
     assert.equal(hosts[0]![4], lab.hosts[0]!.capabilities.join(','));
     assert.deepEqual(lines.at(-1), ['preview', 'web', '80', '/']);

@@ -31,7 +31,9 @@ function tags(html: string): Tag[] {
 /** The file a site path is served from, as the production server and `astro preview` map it. */
 function fileFor(pathname: string): string | undefined {
   const p = decodeURIComponent(pathname);
-  const candidates = p.endsWith('/') ? [join(dist, p, 'index.html')] : [join(dist, p), join(dist, p, 'index.html'), join(dist, `${p}.html`)];
+  const candidates = p.endsWith('/')
+    ? [join(dist, p, 'index.html')]
+    : [join(dist, p), join(dist, p, 'index.html'), join(dist, `${p}.html`)];
   return candidates.find((c) => existsSync(c) && statSync(c).isFile());
 }
 
@@ -75,7 +77,8 @@ describe('built site links', () => {
         if (url.hash) {
           const id = decodeURIComponent(url.hash.slice(1));
           const targetPage = pages.find((p) => join(dist, p.file) === target);
-          if (!targetPage?.ids.has(id)) broken.push(`${page.file}: ${ref} → no element with id "${id}" in ${target.slice(dist.length + 1)}`);
+          if (!targetPage?.ids.has(id))
+            broken.push(`${page.file}: ${ref} → no element with id "${id}" in ${target.slice(dist.length + 1)}`);
         }
       }
     }
@@ -120,10 +123,12 @@ describe('built site links', () => {
         if (tag.name !== 'a') problems.push(`${page.file}: <${tag.name}> loads ${ref}`);
         else {
           external++;
-          if (!(tag.attrs.get('rel') ?? '').split(/\s+/).includes('noopener')) problems.push(`${page.file}: <a href="${ref}"> has no rel="noopener"`);
+          if (!(tag.attrs.get('rel') ?? '').split(/\s+/).includes('noopener'))
+            problems.push(`${page.file}: <a href="${ref}"> has no rel="noopener"`);
         }
       }
-      for (const m of page.html.matchAll(/@import|url\((['"]?)(https?:)?\/\//g)) problems.push(`${page.file}: CSS loads from elsewhere (${m[0]})`);
+      for (const m of page.html.matchAll(/@import|url\((['"]?)(https?:)?\/\//g))
+        problems.push(`${page.file}: CSS loads from elsewhere (${m[0]})`);
     }
     for (const css of readdirSync(join(dist, '_astro')).filter((f) => f.endsWith('.css'))) {
       const text = readFileSync(join(dist, '_astro', css), 'utf8');

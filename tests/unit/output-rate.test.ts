@@ -33,7 +33,14 @@ test('InputActivity: others count as active for ACTIVE_MS after their last keyst
 /** A shell whose output this test writes, counting how much the session let through to its client. */
 function floodingShell() {
   const output = new PassThrough({ highWaterMark: 16 * 1024 });
-  const shell: Shell = { output, write: () => true, drained: async () => {}, resize: async () => {}, close: async () => {}, exited: new Promise(() => {}) };
+  const shell: Shell = {
+    output,
+    write: () => true,
+    drained: async () => {},
+    resize: async () => {},
+    close: async () => {},
+    exited: new Promise(() => {}),
+  };
   return { shell, output };
 }
 
@@ -44,7 +51,8 @@ async function floodFor(ms: number, output: PassThrough, received: () => number)
   const end = Date.now() + ms;
   while (Date.now() < end) {
     // A full stream: wait for the session to read on (or for the end of the measure).
-    if (!output.write(chunk)) await Promise.race([once(output, 'drain'), new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())).unref())]);
+    if (!output.write(chunk))
+      await Promise.race([once(output, 'drain'), new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())).unref())]);
     else await new Promise((r) => setImmediate(r));
   }
   return received() - start;

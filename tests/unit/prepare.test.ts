@@ -12,16 +12,29 @@ const run = (script: string) => {
 };
 
 test('every boot command runs, in order, each in its own shell', () => {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, run by the shell
-  const plan = prepareScript({ unpack: false, owners: [], boot: ['x=1; echo first', 'echo "second ${x:-unset}"', "echo 'quoted' \"$((1+1))\""], commandTimeoutMs: 5000 });
+  const plan = prepareScript({
+    unpack: false,
+    owners: [],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, run by the shell
+    boot: ['x=1; echo first', 'echo "second ${x:-unset}"', 'echo \'quoted\' "$((1+1))"'],
+    commandTimeoutMs: 5000,
+  });
   const r = run(plan.script);
   assert.deepEqual(prepareOutcome(plan, r.stdout, r.exitCode), { ok: true });
   const order = ['first', 'second unset', 'quoted 2'].map((s) => r.stdout.indexOf(s));
-  assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)), r.stdout);
+  assert.ok(
+    order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)),
+    r.stdout,
+  );
 });
 
 test('a failing command stops the rest and is named with its exit code and only its own output', () => {
-  const plan = prepareScript({ unpack: false, owners: [], boot: ['echo fine', 'echo broken >&2; exit 7', 'echo never'], commandTimeoutMs: 5000 });
+  const plan = prepareScript({
+    unpack: false,
+    owners: [],
+    boot: ['echo fine', 'echo broken >&2; exit 7', 'echo never'],
+    commandTimeoutMs: 5000,
+  });
   const r = run(plan.script);
   const outcome = prepareOutcome(plan, r.stdout, r.exitCode);
   assert.deepEqual(outcome, { ok: false, step: 1, exitCode: 7, output: 'broken' });

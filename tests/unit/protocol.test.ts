@@ -35,14 +35,38 @@ describe('terminal protocol', () => {
   });
 
   test('malformed messages give a clear error code and message', () => {
-    assert.equal(codeOf(() => parseClientMessage('not json')), 'bad-message');
-    assert.equal(codeOf(() => parseClientMessage('[1,2]')), 'bad-message');
-    assert.equal(codeOf(() => parseClientMessage('{"t":"launch-missiles"}')), 'bad-message');
-    assert.equal(codeOf(() => parseClientMessage('{"t":"resize","cols":0,"rows":24}')), 'bad-message');
-    assert.equal(codeOf(() => parseClientMessage('{"t":"resize","cols":80.5,"rows":24}')), 'bad-message');
-    assert.equal(codeOf(() => parseClientMessage('{"t":"hello","v":1,"lab":"../etc","host":"web","cols":80,"rows":24}')), 'bad-message');
-    assert.equal(codeOf(() => parseClientMessage('{"t":"hello","v":99,"lab":"a","host":"web","cols":80,"rows":24}')), 'version');
-    assert.equal(codeOf(() => parseClientMessage('{"t":"ack","bytes":-1}')), 'bad-message');
+    assert.equal(
+      codeOf(() => parseClientMessage('not json')),
+      'bad-message',
+    );
+    assert.equal(
+      codeOf(() => parseClientMessage('[1,2]')),
+      'bad-message',
+    );
+    assert.equal(
+      codeOf(() => parseClientMessage('{"t":"launch-missiles"}')),
+      'bad-message',
+    );
+    assert.equal(
+      codeOf(() => parseClientMessage('{"t":"resize","cols":0,"rows":24}')),
+      'bad-message',
+    );
+    assert.equal(
+      codeOf(() => parseClientMessage('{"t":"resize","cols":80.5,"rows":24}')),
+      'bad-message',
+    );
+    assert.equal(
+      codeOf(() => parseClientMessage('{"t":"hello","v":1,"lab":"../etc","host":"web","cols":80,"rows":24}')),
+      'bad-message',
+    );
+    assert.equal(
+      codeOf(() => parseClientMessage('{"t":"hello","v":99,"lab":"a","host":"web","cols":80,"rows":24}')),
+      'version',
+    );
+    assert.equal(
+      codeOf(() => parseClientMessage('{"t":"ack","bytes":-1}')),
+      'bad-message',
+    );
     try {
       parseClientMessage('{"t":"resize"}');
     } catch (e) {
@@ -52,19 +76,29 @@ describe('terminal protocol', () => {
 
   test('oversized control frames are refused before parsing', () => {
     const big = JSON.stringify({ t: 'ping', id: 1, pad: 'x'.repeat(MAX_FRAME_BYTES) });
-    assert.equal(codeOf(() => parseClientMessage(big)), 'too-large');
+    assert.equal(
+      codeOf(() => parseClientMessage(big)),
+      'too-large',
+    );
   });
 
   test('arbitrary input never throws anything but a ProtocolError', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.object().map((o) => JSON.stringify(o))), (text) => {
-        try {
-          const m = parseClientMessage(text);
-          assert.ok(['hello', 'resize', 'ack', 'pause', 'resume', 'ping'].includes(m.t));
-        } catch (e) {
-          assert.ok(e instanceof ProtocolError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.object().map((o) => JSON.stringify(o)),
+        ),
+        (text) => {
+          try {
+            const m = parseClientMessage(text);
+            assert.ok(['hello', 'resize', 'ack', 'pause', 'resume', 'ping'].includes(m.t));
+          } catch (e) {
+            assert.ok(e instanceof ProtocolError);
+          }
+        },
+      ),
       { numRuns: 5000 },
     );
   });

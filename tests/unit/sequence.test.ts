@@ -17,11 +17,17 @@ import { textColumns } from '../../site/lib/sequence/measure.ts';
 import remarkSequence, { readMeta } from '../../site/lib/sequence/remark.ts';
 
 const FIXTURES = new URL('./fixtures/sequence/', import.meta.url);
-const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.seq')).sort()
+const fixtures = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.seq'))
+  .sort()
   .map((name) => ({ name, source: readFileSync(new URL(name, FIXTURES), 'utf8') }));
 
 // --- a tiny XML reader: enough to prove the output is well-formed and to look inside it ---------
-interface XmlNode { tag: string; attrs: Record<string, string>; children: Array<XmlNode | string> }
+interface XmlNode {
+  tag: string;
+  attrs: Record<string, string>;
+  children: Array<XmlNode | string>;
+}
 
 function decodeEntities(text: string, where: string): string {
   return text.replace(/&([^;\s]*);?/g, (entity, name: string) => {
@@ -71,24 +77,26 @@ const findAll = (root: XmlNode, tag: string): XmlNode[] => all(root).filter((n) 
 // --- parsing -------------------------------------------------------------------------------------
 describe('sequence diagram parser', () => {
   test('reads every construct of the syntax', () => {
-    const diagram = parseSequence([
-      'sequenceDiagram',
-      'title: FastCGI : le parcours',
-      '%% a comment',
-      'participant B as Navigateur web',
-      'participant M as php-fpm (maître)<br>pool www',
-      '',
-      'B->>N: GET /index.php',
-      'N-->>B: 200 OK<br>HTML',
-      'N-xM: connect()',
-      'N--xM: timeout',
-      'M->>M: fork()',
-      'Note over M: démarre',
-      'Note over M,B: deux participants',
-      'Note left of B: à gauche',
-      'note right of N: à droite',
-      'php-fpm->>N: :9000',
-    ].join('\r\n'));
+    const diagram = parseSequence(
+      [
+        'sequenceDiagram',
+        'title: FastCGI : le parcours',
+        '%% a comment',
+        'participant B as Navigateur web',
+        'participant M as php-fpm (maître)<br>pool www',
+        '',
+        'B->>N: GET /index.php',
+        'N-->>B: 200 OK<br>HTML',
+        'N-xM: connect()',
+        'N--xM: timeout',
+        'M->>M: fork()',
+        'Note over M: démarre',
+        'Note over M,B: deux participants',
+        'Note left of B: à gauche',
+        'note right of N: à droite',
+        'php-fpm->>N: :9000',
+      ].join('\r\n'),
+    );
     assert.equal(diagram.title, 'FastCGI : le parcours');
     assert.deepEqual(diagram.participants, [
       { id: 'B', label: ['Navigateur web'] },
@@ -112,31 +120,49 @@ describe('sequence diagram parser', () => {
 
   test('splits A-xB and keeps hyphens inside names', () => {
     const { steps } = parseSequence('A-xB: x\nphp-fpm-->>nginx-1: y\nA->>B');
-    assert.deepEqual(steps.map((s) => s.kind === 'message' && [s.from, s.to, s.failed, s.dashed, s.label]), [
-      ['A', 'B', true, false, ['x']],
-      ['php-fpm', 'nginx-1', false, true, ['y']],
-      ['A', 'B', false, false, []],
-    ]);
+    assert.deepEqual(
+      steps.map((s) => s.kind === 'message' && [s.from, s.to, s.failed, s.dashed, s.label]),
+      [
+        ['A', 'B', true, false, ['x']],
+        ['php-fpm', 'nginx-1', false, true, ['y']],
+        ['A', 'B', false, false, []],
+      ],
+    );
   });
 
   const errors: Array<[string, string]> = [
     ['A->>B: ok\n\n%% c\nA => B', 'sequence diagram line 4: cannot read "A => B" (expected a message like A->>B: text)'],
-    ['A->>B: ok\nNote above A: x', 'sequence diagram line 2: cannot read "Note above A: x" (expected a note like Note over A: text, Note over A,B: text, Note left of A: text)'],
+    [
+      'A->>B: ok\nNote above A: x',
+      'sequence diagram line 2: cannot read "Note above A: x" (expected a note like Note over A: text, Note over A,B: text, Note left of A: text)',
+    ],
     ['participant', 'sequence diagram line 1: cannot read "participant" (expected participant ID or participant ID as Label)'],
     ['A->>B: ok\nNote left of A,B: x', 'sequence diagram line 2: a note left of takes one participant, not two: "Note left of A,B: x"'],
-    ['participant A\nparticipant A as Autre', 'sequence diagram line 2: participant A is already known from line 1 (declare participants once, before using them)'],
-    ['A->>B: ok\nparticipant B as Bob', 'sequence diagram line 2: participant B is already known from line 1 (declare participants once, before using them)'],
-    ['A->>B: ok\nloop every minute\nend', 'sequence diagram line 2: "loop" is not supported here (only participants, messages and notes): "loop every minute"'],
+    [
+      'participant A\nparticipant A as Autre',
+      'sequence diagram line 2: participant A is already known from line 1 (declare participants once, before using them)',
+    ],
+    [
+      'A->>B: ok\nparticipant B as Bob',
+      'sequence diagram line 2: participant B is already known from line 1 (declare participants once, before using them)',
+    ],
+    [
+      'A->>B: ok\nloop every minute\nend',
+      'sequence diagram line 2: "loop" is not supported here (only participants, messages and notes): "loop every minute"',
+    ],
     ['title: a\ntitle: b\nA->>B: x', 'sequence diagram line 2: the title is given twice'],
     ['%% only a comment\n', 'sequence diagram line 1: nothing to draw (write at least one message like A->>B: text)'],
   ];
   for (const [source, message] of errors) {
     test(`rejects bad input: ${message}`, () => {
-      assert.throws(() => parseSequence(source), (error: unknown) => {
-        assert.ok(error instanceof SequenceSyntaxError);
-        assert.equal(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseSequence(source),
+        (error: unknown) => {
+          assert.ok(error instanceof SequenceSyntaxError);
+          assert.equal(error.message, message);
+          return true;
+        },
+      );
     });
   }
 });
@@ -162,7 +188,11 @@ function drawnBoxes(layout: Layout): Array<{ what: string; box: Box; owner: numb
   layout.items.forEach((item, i) => {
     if (item.kind === 'note') boxes.push({ what: `note ${i}`, box: item.box, owner: i });
     else if (item.kind === 'message') {
-      boxes.push({ what: `arrow ${i}`, box: { x: Math.min(item.x1, item.x2), y: item.y - 5, w: Math.abs(item.x2 - item.x1), h: 10 }, owner: i });
+      boxes.push({
+        what: `arrow ${i}`,
+        box: { x: Math.min(item.x1, item.x2), y: item.y - 5, w: Math.abs(item.x2 - item.x1), h: 10 },
+        owner: i,
+      });
       if (item.label) boxes.push({ what: `label ${i}`, box: item.label.box, owner: i });
     } else {
       boxes.push({ what: `loop ${i}`, box: { x: item.x, y: item.y - 1, w: item.w, h: item.h + 2 }, owner: i });
@@ -175,7 +205,10 @@ function drawnBoxes(layout: Layout): Array<{ what: string; box: Box; owner: numb
 function assertClean(layout: Layout): void {
   const boxes = drawnBoxes(layout);
   for (const { what, box } of boxes) {
-    assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.w <= layout.width && box.y + box.h <= layout.height, `${what} lies outside the drawing`);
+    assert.ok(
+      box.x >= 0 && box.y >= 0 && box.x + box.w <= layout.width && box.y + box.h <= layout.height,
+      `${what} lies outside the drawing`,
+    );
   }
   for (let i = 0; i < boxes.length; i++) {
     for (let j = i + 1; j < boxes.length; j++) {
@@ -205,24 +238,31 @@ function assertClean(layout: Layout): void {
 
 describe('sequence diagram layout', () => {
   test('spreads columns so long labels, notes and self messages never overlap', () => {
-    const layout = layoutSequence(parseSequence([
-      'participant A as Un participant au nom très long',
-      'participant B as B',
-      'participant C as C',
-      'A->>B: un message dont le libellé est vraiment très long, bien plus que la colonne',
-      'B->>C: court',
-      'A->>C: encore un libellé interminable qui enjambe une colonne entière',
-      'C->>C: un message à soi-même, long lui aussi',
-      'B->>B: idem au milieu<br>sur deux lignes',
-      'Note over B: une note centrée bien plus large que sa colonne',
-      'Note left of A: une note à gauche du premier',
-      'Note right of C: une note à droite du dernier',
-      'Note over A,C: une note sur trois colonnes, encore plus longue que tout le reste du diagramme',
-      'C-->>A: 漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字',
-    ].join('\n')));
+    const layout = layoutSequence(
+      parseSequence(
+        [
+          'participant A as Un participant au nom très long',
+          'participant B as B',
+          'participant C as C',
+          'A->>B: un message dont le libellé est vraiment très long, bien plus que la colonne',
+          'B->>C: court',
+          'A->>C: encore un libellé interminable qui enjambe une colonne entière',
+          'C->>C: un message à soi-même, long lui aussi',
+          'B->>B: idem au milieu<br>sur deux lignes',
+          'Note over B: une note centrée bien plus large que sa colonne',
+          'Note left of A: une note à gauche du premier',
+          'Note right of C: une note à droite du dernier',
+          'Note over A,C: une note sur trois colonnes, encore plus longue que tout le reste du diagramme',
+          'C-->>A: 漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字',
+        ].join('\n'),
+      ),
+    );
     assertClean(layout);
     const [a, b] = layout.actors;
-    assert.ok(b!.x - a!.x >= textColumns('un message dont le libellé est vraiment très long, bien plus que la colonne') * 8.4, 'the column grew with its label');
+    assert.ok(
+      b!.x - a!.x >= textColumns('un message dont le libellé est vraiment très long, bien plus que la colonne') * 8.4,
+      'the column grew with its label',
+    );
   });
 
   test('holds for random diagrams', () => {
@@ -234,12 +274,21 @@ describe('sequence diagram layout', () => {
       fc.tuple(fc.constantFrom('over', 'left of', 'right of'), id, label).map(([where, a, text]) => `Note ${where} ${a}: ${text}`),
       fc.tuple(id, id, label).map(([a, b, text]) => `Note over ${a},${b}: ${text}`),
     );
-    const declaration = fc.tuple(id, fc.option(fc.stringMatching(/^[A-Za-zé漢][a-z é()]{0,24}$/))).map(([p, name]) => (name ? `participant ${p} as ${name}` : `participant ${p}`));
-    const source = fc.tuple(fc.uniqueArray(declaration, { selector: (d) => d.split(' ')[1], maxLength: 3 }), fc.array(step, { minLength: 1, maxLength: 10 }))
+    const declaration = fc
+      .tuple(id, fc.option(fc.stringMatching(/^[A-Za-zé漢][a-z é()]{0,24}$/)))
+      .map(([p, name]) => (name ? `participant ${p} as ${name}` : `participant ${p}`));
+    const source = fc
+      .tuple(
+        fc.uniqueArray(declaration, { selector: (d) => d.split(' ')[1], maxLength: 3 }),
+        fc.array(step, { minLength: 1, maxLength: 10 }),
+      )
       .map(([decls, steps]) => [...decls, ...steps].join('\n'));
-    fc.assert(fc.property(source, (src) => {
-      assertClean(layoutSequence(parseSequence(src)));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(source, (src) => {
+        assertClean(layoutSequence(parseSequence(src)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -267,8 +316,11 @@ describe('sequence diagram output', () => {
     // Numbers are rounded to at most one decimal.
     assert.doesNotMatch(svg, /\d\.\d\d/);
     // Every marker reference points to a marker of this SVG; a failed message ends with the cross.
-    const ids = all(root).map((n) => n.attrs.id).filter(Boolean);
-    for (const n of all(root).filter((n) => n.attrs['marker-end'])) assert.ok(ids.includes(/^url\(#(.+)\)$/.exec(n.attrs['marker-end']!)![1]));
+    const ids = all(root)
+      .map((n) => n.attrs.id)
+      .filter(Boolean);
+    for (const n of all(root).filter((n) => n.attrs['marker-end']))
+      assert.ok(ids.includes(/^url\(#(.+)\)$/.exec(n.attrs['marker-end']!)![1]));
     assert.equal(all(root).filter((n) => n.attrs['marker-end'] === 'url(#demo-x)').length, 1);
     assert.equal(all(root).filter((n) => n.attrs.class === 'm r').length, 1); // the dashed reply
     // SVGO parses it as well.
@@ -280,7 +332,10 @@ describe('sequence diagram output', () => {
     const figure = parseXml(html).children[0] as XmlNode;
     assert.equal(figure.tag, 'figure');
     assert.equal(figure.attrs.class, 'sequence-diagram');
-    assert.deepEqual(figure.children.map((c) => (c as XmlNode).tag), ['figcaption', 'svg', 'details']);
+    assert.deepEqual(
+      figure.children.map((c) => (c as XmlNode).tag),
+      ['figcaption', 'svg', 'details'],
+    );
     assert.equal(textOf(figure.children[0] as XmlNode), 'Titre');
     // The caption names the figure and the list tells its content: the drawing is not announced too.
     assert.equal((figure.children[1] as XmlNode).attrs['aria-hidden'], 'true');
@@ -304,30 +359,37 @@ describe('sequence diagram output', () => {
   });
 
   test('the text version is French and numbered', () => {
-    const { text } = renderSequence([
-      'participant N as Nginx',
-      'participant M as php-fpm (maître)',
-      'N->>M: FastCGI<br>port 9000',
-      'M-->>N: HTML',
-      'M->>M: fork()',
-      'Note over N,M: même machine',
-      'Note left of N: à gauche',
-      'Note right of M: à droite',
-    ].join('\n'), { title: 'Exemple' });
-    assert.equal(text, [
-      'Diagramme de séquence\u00a0: Exemple',
-      'Participants\u00a0: Nginx, php-fpm (maître).',
-      '1. Nginx → php-fpm (maître)\u00a0: FastCGI, port 9000',
-      '2. php-fpm (maître) → Nginx (réponse)\u00a0: HTML',
-      '3. php-fpm (maître) → php-fpm (maître)\u00a0: fork()',
-      '4. Note (sur Nginx et php-fpm (maître))\u00a0: même machine',
-      '5. Note (à gauche de Nginx)\u00a0: à gauche',
-      '6. Note (à droite de php-fpm (maître))\u00a0: à droite',
-    ].join('\n'));
+    const { text } = renderSequence(
+      [
+        'participant N as Nginx',
+        'participant M as php-fpm (maître)',
+        'N->>M: FastCGI<br>port 9000',
+        'M-->>N: HTML',
+        'M->>M: fork()',
+        'Note over N,M: même machine',
+        'Note left of N: à gauche',
+        'Note right of M: à droite',
+      ].join('\n'),
+      { title: 'Exemple' },
+    );
+    assert.equal(
+      text,
+      [
+        'Diagramme de séquence\u00a0: Exemple',
+        'Participants\u00a0: Nginx, php-fpm (maître).',
+        '1. Nginx → php-fpm (maître)\u00a0: FastCGI, port 9000',
+        '2. php-fpm (maître) → Nginx (réponse)\u00a0: HTML',
+        '3. php-fpm (maître) → php-fpm (maître)\u00a0: fork()',
+        '4. Note (sur Nginx et php-fpm (maître))\u00a0: même machine',
+        '5. Note (à gauche de Nginx)\u00a0: à gauche',
+        '6. Note (à droite de php-fpm (maître))\u00a0: à droite',
+      ].join('\n'),
+    );
   });
 
   test('labels are text, never markup', () => {
-    const hostile = 'participant A as <img src=x onerror="alert(1)">\nA->>B: <script>alert("x")</script> & co\nNote over B: "quotes" \'too\' </svg>';
+    const hostile =
+      'participant A as <img src=x onerror="alert(1)">\nA->>B: <script>alert("x")</script> & co\nNote over B: "quotes" \'too\' </svg>';
     const { svg, html, text } = renderSequence(hostile, { title: '<b>titre</b> & "x"' });
     for (const out of [svg, html]) {
       const root = parseXml(out);
@@ -346,7 +408,11 @@ describe('sequence diagram output', () => {
   test('ids are unique across diagrams of a page, and output is deterministic', () => {
     const first = renderSequence('A->>B: un');
     const second = renderSequence('A->>B: deux');
-    const ids = [first.html, second.html].flatMap((h) => all(parseXml(h)).map((n) => n.attrs.id).filter(Boolean));
+    const ids = [first.html, second.html].flatMap((h) =>
+      all(parseXml(h))
+        .map((n) => n.attrs.id)
+        .filter(Boolean),
+    );
     assert.ok(ids.length >= 4);
     assert.equal(new Set(ids).size, ids.length);
     assert.deepEqual(renderSequence('A->>B: un'), first);
@@ -388,12 +454,21 @@ describe('remark plugin', () => {
     assert.ok(findAll(figures[0]!, 'text').some((t) => textOf(t) === '<requête> & {x}'));
     assert.match(html, /<pre><code class="language-sh">echo ok\n<\/code><\/pre>/);
     // The same diagram twice in a page still gets distinct ids.
-    const ids = figures.flatMap((f) => all(f).map((n) => n.attrs.id).filter(Boolean));
+    const ids = figures.flatMap((f) =>
+      all(f)
+        .map((n) => n.attrs.id)
+        .filter(Boolean),
+    );
     assert.equal(new Set(ids).size, ids.length);
   });
 
   test('works in MDX, where raw HTML would be dropped', async () => {
-    const code = String(await compile({ value: markdown, path: '/site/content/chapitre.mdx' }, { remarkPlugins: [remarkSequence], jsxImportSource: 'astro', elementAttributeNameCase: 'html' }));
+    const code = String(
+      await compile(
+        { value: markdown, path: '/site/content/chapitre.mdx' },
+        { remarkPlugins: [remarkSequence], jsxImportSource: 'astro', elementAttributeNameCase: 'html' },
+      ),
+    );
     assert.match(code, /class: "sequence-diagram"/);
     assert.match(code, /_components\.svg/);
     assert.match(code, /"marker-end": "url\(#seq-[a-z0-9]+-a\)"/);
@@ -403,7 +478,10 @@ describe('remark plugin', () => {
   test('a syntax error fails with the file and its line', async () => {
     const broken = '# Titre\n\nTexte\n\n```sequence\nA->>B: ok\nA => B\n```\n';
     await assert.rejects(toHtml(broken, `${process.cwd()}/content/05-fastcgi/index.mdx`), (error: Error) => {
-      assert.equal(error.message, 'content/05-fastcgi/index.mdx:7: sequence diagram line 2: cannot read "A => B" (expected a message like A->>B: text)');
+      assert.equal(
+        error.message,
+        'content/05-fastcgi/index.mdx:7: sequence diagram line 2: cannot read "A => B" (expected a message like A->>B: text)',
+      );
       return true;
     });
   });
@@ -412,9 +490,10 @@ describe('remark plugin', () => {
 // --- the chapter's diagrams ----------------------------------------------------------------------
 describe('the FastCGI chapter diagrams', () => {
   test('there are five', () => {
-    assert.deepEqual(fixtures.map((f) => f.name), [
-      '1-cgi.seq', '2-fastcgi-tcp.seq', '3-fastcgi-unix-socket.seq', '4-php-fpm-stopped.seq', '5-fastcgi-finish-request.seq',
-    ]);
+    assert.deepEqual(
+      fixtures.map((f) => f.name),
+      ['1-cgi.seq', '2-fastcgi-tcp.seq', '3-fastcgi-unix-socket.seq', '4-php-fpm-stopped.seq', '5-fastcgi-finish-request.seq'],
+    );
   });
   for (const { name, source } of fixtures) {
     test(`${name} renders cleanly and stays small`, () => {
@@ -433,7 +512,9 @@ describe('the FastCGI chapter diagrams', () => {
 
 test('every ```sequence block of the chapters renders cleanly', () => {
   const contentDir = new URL('../../content/', import.meta.url);
-  const files = readdirSync(contentDir, { recursive: true }).map(String).filter((f) => /\.mdx?$/.test(f));
+  const files = readdirSync(contentDir, { recursive: true })
+    .map(String)
+    .filter((f) => /\.mdx?$/.test(f));
   let count = 0;
   for (const file of files) {
     const text = readFileSync(new URL(file, contentDir), 'utf8');

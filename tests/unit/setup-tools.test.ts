@@ -10,7 +10,14 @@ import { test } from 'node:test';
 
 const root = resolve(import.meta.dirname, '..', '..');
 /** Scripts that run on the machine itself. sandbox/image/layer.sh runs inside the lab image, whose packages base/packages.txt lists. */
-const HOST_SCRIPTS = ['.ci/run', 'scripts/setup.sh', 'scripts/start.sh', 'scripts/test.sh', 'sandbox/image/build.sh', 'sandbox/image/base/mmdebstrap.sh'];
+const HOST_SCRIPTS = [
+  '.ci/run',
+  'scripts/setup.sh',
+  'scripts/start.sh',
+  'scripts/test.sh',
+  'sandbox/image/build.sh',
+  'sandbox/image/base/mmdebstrap.sh',
+];
 const BUILTINS = new Set(
   (
     'alias bg break builtin case cd command continue declare do done echo elif else esac eval exec exit export false fc fg for ' +
@@ -89,7 +96,9 @@ export function commandsOf(script: string): Set<string> {
   const functions = new Set([...script.matchAll(/^\s*([A-Za-z_][\w-]*)\s*\(\)\s*\{/gm)].map((m) => m[1]!));
   const commands = new Set<string>();
   // Redirections (2>&1, >&2) and arithmetic $(( … )) are not commands.
-  const body = code(script).replace(/\d*[<>]&\d*-?/g, ' ').replace(/\$\(\([^)]*\)\)/g, ' ');
+  const body = code(script)
+    .replace(/\d*[<>]&\d*-?/g, ' ')
+    .replace(/\$\(\([^)]*\)\)/g, ' ');
   for (let segment of body.split(/\$\(|`|\|\||&&|[;|&()\n]/)) {
     segment = segment.replace(/^\s*(?:(?:if|then|do|else|elif|while|until|!|\{|\}|exec|time)\s+)*/, '');
     // Assignments and redirections before the command.
@@ -136,10 +145,15 @@ test('the command finder reads command position only', () => {
 
 test('every command the scripts call is declared in setup.sh or comes with a fresh machine of this kind', () => {
   const declared = declaredTools();
-  const fresh = new Set(readFileSync(resolve(root, 'tests/fixtures/fresh-machine-packages.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')));
+  const fresh = new Set(
+    readFileSync(resolve(root, 'tests/fixtures/fresh-machine-packages.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#')),
+  );
   const missing: string[] = [];
   const seen = new Map<string, string>(); // command → first script calling it
-  for (const script of HOST_SCRIPTS) for (const command of commandsOf(readFileSync(resolve(root, script), 'utf8'))) if (!seen.has(command)) seen.set(command, script);
+  for (const script of HOST_SCRIPTS)
+    for (const command of commandsOf(readFileSync(resolve(root, script), 'utf8'))) if (!seen.has(command)) seen.set(command, script);
   const owners = debianPackages([...seen.keys()]);
   for (const [command, script] of seen) {
     if (declared.has(command)) continue;
@@ -149,7 +163,10 @@ test('every command the scripts call is declared in setup.sh or comes with a fre
     if (pkg && fresh.has(pkg)) continue;
     missing.push(`${script}: ${command} (${pkg ? `Debian package ${pkg}, not on a fresh machine` : 'no Debian package owns it here'})`);
   }
-  assert.ok(seen.has('mmdebstrap') && seen.has('docker') && seen.has('apt-get'), `the finder sees the scripts' tools: ${[...seen.keys()].join(' ')}`);
+  assert.ok(
+    seen.has('mmdebstrap') && seen.has('docker') && seen.has('apt-get'),
+    `the finder sees the scripts' tools: ${[...seen.keys()].join(' ')}`,
+  );
   assert.deepEqual(missing, [], 'declare these in a TOOLS_<part> line of scripts/setup.sh');
 });
 
@@ -158,6 +175,9 @@ test('each declared package brings its command', () => {
     // setup.sh has run before the tests (npm test), so every declared package is installed here.
     const files = spawnSync('dpkg', ['-L', pkg], { encoding: 'utf8' }).stdout.split('\n');
     // iptables is an alternative: the package installs iptables-nft and iptables-legacy behind it.
-    assert.ok(files.some((f) => new RegExp(`/s?bin/${command}(-(nft|legacy))?$`).test(f)), `${pkg} installs no ${command}`);
+    assert.ok(
+      files.some((f) => new RegExp(`/s?bin/${command}(-(nft|legacy))?$`).test(f)),
+      `${pkg} installs no ${command}`,
+    );
   }
 });

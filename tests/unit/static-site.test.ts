@@ -28,7 +28,7 @@ test('a page answers 200 and a directory without its slash is redirected', async
   assert.equal(r.headers.get('location'), '/05-fastcgi/');
 });
 
-test('a missing path answers 404 with the site\'s 404 page', async () => {
+test("a missing path answers 404 with the site's 404 page", async () => {
   for (const path of ['/robots.txt', '/no-such-page/', '/_astro/missing.js']) {
     const r = await fetch(`${origin}${path}`);
     assert.equal(r.status, 404, path);

@@ -36,7 +36,8 @@ export async function bounded<T>(what: string, ms: number, call: (signal: AbortS
   try {
     return await Promise.race([call(signal), abandoned(signal, what, ms)]);
   } catch (err) {
-    if (signal.aborted && !(err instanceof EngineError)) throw new EngineError(`${what}: no answer from the engine within ${ms} ms`, { cause: err });
+    if (signal.aborted && !(err instanceof EngineError))
+      throw new EngineError(`${what}: no answer from the engine within ${ms} ms`, { cause: err });
     throw err;
   }
 }
@@ -51,7 +52,8 @@ export async function boundedOpen<T>(what: string, ms: number, call: (signal: Ab
   try {
     return await Promise.race([call(controller.signal), abandoned(controller.signal, what, ms)]);
   } catch (err) {
-    if (controller.signal.aborted && !(err instanceof EngineError)) throw new EngineError(`${what}: no answer from the engine within ${ms} ms`, { cause: err });
+    if (controller.signal.aborted && !(err instanceof EngineError))
+      throw new EngineError(`${what}: no answer from the engine within ${ms} ms`, { cause: err });
     throw err;
   } finally {
     clearTimeout(timer);

@@ -231,7 +231,9 @@ export async function openShell(docker: Docker, container: string, options: Shel
     await resize(options.cols, options.rows);
   } catch (err) {
     await session.close();
-    throw err instanceof EngineError || err instanceof RangeError ? err : new EngineError(`terminal resize: ${(err as Error).message}`, { cause: err });
+    throw err instanceof EngineError || err instanceof RangeError
+      ? err
+      : new EngineError(`terminal resize: ${(err as Error).message}`, { cause: err });
   }
   return session;
 }

@@ -86,7 +86,7 @@ export async function ensureHostFirewall(engineIsLocal: boolean): Promise<Firewa
     return { ok: false, warnings };
   }
   if (!(await available('iptables'))) {
-    warnings.push('iptables not found: labs can reach services listening on this machine\'s addresses');
+    warnings.push("iptables not found: labs can reach services listening on this machine's addresses");
     return { ok: false, warnings };
   }
   try {

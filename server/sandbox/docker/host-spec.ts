@@ -62,7 +62,10 @@ export function hostContainerSpec(input: HostSpecInput): Docker.ContainerCreateO
   if (input.storageQuota) hostConfig.StorageOpt = { size: `${Math.ceil(limits.diskBytes / 1024 / 1024)}M` };
   if (input.writable) {
     hostConfig.ReadonlyRootfs = true;
-    hostConfig.Mounts = input.writable.dirs.map((d) => ({ Source: '', ...tmpfsVolume(d, input.writable!.snapshots.get(d.path), input.labels) }));
+    hostConfig.Mounts = input.writable.dirs.map((d) => ({
+      Source: '',
+      ...tmpfsVolume(d, input.writable!.snapshots.get(d.path), input.labels),
+    }));
   }
   return {
     name: input.name,

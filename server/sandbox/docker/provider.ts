@@ -33,7 +33,19 @@ import { bounded, closeEngine, connectEngine, engineMessage, isConflict, isNotFo
 import { hangUpStrayShells, openShell, runCommand } from './exec.ts';
 import { ensureHostFirewall, firewallInPlace } from './firewall.ts';
 import { hostContainerSpec, isStorageQuotaUnsupported } from './host-spec.ts';
-import { assembleLabs, bridgeName, claimName, containerName, LABEL, labelFilter, labLabels, mine, naming, networkName, type Naming } from './labels.ts';
+import {
+  assembleLabs,
+  bridgeName,
+  claimName,
+  containerName,
+  LABEL,
+  labelFilter,
+  labLabels,
+  mine,
+  naming,
+  networkName,
+  type Naming,
+} from './labels.ts';
 import { concatTars, coveringDir, joinTars, snapshotImage, writableDirs, type DirSnapshot, type WritableDir } from './rootfs.ts';
 import { prepareOutcome, prepareScript } from './prepare.ts';
 import { pickSubnet } from './subnets.ts';
@@ -97,8 +109,7 @@ export class DockerProvider implements SandboxProvider {
     this.#definitions = options.definitions;
     let defaultImage: string | undefined;
     this.#images =
-      options.images ??
-      ((logical) => (logical === 'atelier-lab' ? (defaultImage ??= options.config.image ?? labImageTag()) : logical));
+      options.images ?? ((logical) => (logical === 'atelier-lab' ? (defaultImage ??= options.config.image ?? labImageTag()) : logical));
     this.#filesRoot = options.filesRoot ?? DEFAULT_FILES_ROOT;
     this.#log = options.log ?? ((m) => console.error(`[docker-provider] ${m}`));
     if (this.#config.host.rootfs === 'writable') this.#storageQuota = undefined;
@@ -126,7 +137,7 @@ export class DockerProvider implements SandboxProvider {
         );
       }
       if (this.#config.firewall === 'off') {
-        this.#warn('host firewall management is off (ATELIER_FIREWALL=off): the operator must keep labs away from this machine\'s services');
+        this.#warn("host firewall management is off (ATELIER_FIREWALL=off): the operator must keep labs away from this machine's services");
         return;
       }
       const local = !this.#config.dockerHost || this.#config.dockerHost.startsWith('unix://');
@@ -156,7 +167,14 @@ export class DockerProvider implements SandboxProvider {
     assertLabId(spec.labId);
     const labId = spec.labId;
     if (spec.pooled && spec.owner !== '') throw new RangeError('a pool lab has no owner until it is claimed');
-    const labels = labLabels(this.#naming, { labId, owner: spec.owner, definitionId: spec.definition.id, createdAt, expiresAt: spec.expiresAt, pooled: spec.pooled });
+    const labels = labLabels(this.#naming, {
+      labId,
+      owner: spec.owner,
+      definitionId: spec.definition.id,
+      createdAt,
+      expiresAt: spec.expiresAt,
+      pooled: spec.pooled,
+    });
     const state = { aborted: false };
     const work = this.#build(spec, labels, state);
     let timer: NodeJS.Timeout | undefined;
@@ -187,7 +205,11 @@ export class DockerProvider implements SandboxProvider {
     };
     const plans = await this.#plan(spec);
     step();
-    const network = await this.#createNetwork(spec.labId, labels, spec.definition.hosts.map((h) => h.name));
+    const network = await this.#createNetwork(
+      spec.labId,
+      labels,
+      spec.definition.hosts.map((h) => h.name),
+    );
     step();
     const containers = await settled(
       plans.map(async (p) => {
@@ -215,7 +237,13 @@ export class DockerProvider implements SandboxProvider {
         let writable: HostPlan['writable'];
         if (readonly) {
           const dirs = writableDirs(host, this.#config.host.writable, this.#config.host.seedDirMb);
-          writable = { dirs, snapshots: await this.#snapshot(image, dirs.map((d) => d.path)) };
+          writable = {
+            dirs,
+            snapshots: await this.#snapshot(
+              image,
+              dirs.map((d) => d.path),
+            ),
+          };
         }
         return { host, image, name: containerName(this.#naming, spec.labId, host.name), files, writable };
       }),
@@ -311,7 +339,9 @@ export class DockerProvider implements SandboxProvider {
       if (isNotFound(err)) throw new LabCreateError(`image ${plan.image} not found (build it: npm run image)`, { cause: err });
       if (tryQuota && isStorageQuotaUnsupported(err)) {
         this.#storageQuota = false;
-        this.#warn(`the storage driver has no per-container quota (${engineMessage(err)}): the writable layer of labs is unbounded; use ATELIER_LAB_ROOTFS=readonly`);
+        this.#warn(
+          `the storage driver has no per-container quota (${engineMessage(err)}): the writable layer of labs is unbounded; use ATELIER_LAB_ROOTFS=readonly`,
+        );
         return create(false);
       }
       throw err;
@@ -358,7 +388,9 @@ export class DockerProvider implements SandboxProvider {
         `lab ${definitionId}: boot command of host ${plan.host.name} failed (exit ${outcome.exitCode}${timedOut ? ', timed out' : ''}): ${plan.host.boot[outcome.step]}\n${output}`,
       );
     }
-    throw new LabCreateError(`lab ${definitionId}: preparing host ${plan.host.name} failed (${outcome.step === 'files' ? 'copying files' : 'no answer'}, exit ${outcome.exitCode}${timedOut ? ', timed out' : ''})\n${output}`);
+    throw new LabCreateError(
+      `lab ${definitionId}: preparing host ${plan.host.name} failed (${outcome.step === 'files' ? 'copying files' : 'no answer'}, exit ${outcome.exitCode}${timedOut ? ', timed out' : ''})\n${output}`,
+    );
   }
 
   /** The engine's archive API: one call per non-empty directory, all at once. */
@@ -426,12 +458,16 @@ export class DockerProvider implements SandboxProvider {
     if (!lab) throw new LabNotFoundError(labId);
     if (!lab.pooled || lab.state !== 'ready') throw new LabClaimedError(labId);
     const createdAt = new Date();
-    const labels: Record<string, string> = { ...labLabels(this.#naming, { labId, owner, definitionId: lab.definitionId, createdAt, expiresAt }), [LABEL.claim]: '1' };
+    const labels: Record<string, string> = {
+      ...labLabels(this.#naming, { labId, owner, definitionId: lab.definitionId, createdAt, expiresAt }),
+      [LABEL.claim]: '1',
+    };
     // Creating a volume that exists returns it: the first claim's labels win, a second one sees them.
     const volume = await bounded('claim volume create', this.#t.engineMs, (signal) =>
       this.#docker.createVolume({ Name: claimName(this.#naming, labId), Labels: labels, abortSignal: signal } as {}),
     );
-    const recorded = (await bounded('claim volume inspect', this.#t.engineMs, (signal) => volume.inspect({ abortSignal: signal } as {}))).Labels ?? {};
+    const recorded =
+      (await bounded('claim volume inspect', this.#t.engineMs, (signal) => volume.inspect({ abortSignal: signal } as {}))).Labels ?? {};
     if (recorded[LABEL.owner] !== owner || recorded[LABEL.created] !== labels[LABEL.created]) throw new LabClaimedError(labId);
     return { ...lab, owner, createdAt, expiresAt, pooled: false };
   }
@@ -590,18 +626,30 @@ export class DockerProvider implements SandboxProvider {
           ).catch(ignoreGone),
         ),
     );
-    const networks = await bounded('network list', this.#t.engineMs, (signal) => this.#docker.listNetworks({ filters, abortSignal: signal } as {}));
+    const networks = await bounded('network list', this.#t.engineMs, (signal) =>
+      this.#docker.listNetworks({ filters, abortSignal: signal } as {}),
+    );
     await Promise.all(
       networks
         .filter((n) => mine(this.#naming, n.Labels))
-        .map((n) => bounded('network remove', this.#t.engineMs, (signal) => this.#docker.getNetwork(n.Id).remove({ abortSignal: signal } as {})).catch(ignoreGone)),
+        .map((n) =>
+          bounded('network remove', this.#t.engineMs, (signal) =>
+            this.#docker.getNetwork(n.Id).remove({ abortSignal: signal } as {}),
+          ).catch(ignoreGone),
+        ),
     );
     // Anonymous volumes go with their container (v: true); this catches any left by an interrupted removal.
-    const volumes = await bounded('volume list', this.#t.engineMs, (signal) => this.#docker.listVolumes({ filters, abortSignal: signal } as {}));
+    const volumes = await bounded('volume list', this.#t.engineMs, (signal) =>
+      this.#docker.listVolumes({ filters, abortSignal: signal } as {}),
+    );
     await Promise.all(
       (volumes.Volumes ?? [])
         .filter((v) => mine(this.#naming, v.Labels ?? undefined))
-        .map((v) => bounded('volume remove', this.#t.engineMs, (signal) => this.#docker.getVolume(v.Name).remove({ abortSignal: signal } as {})).catch(ignoreGone)),
+        .map((v) =>
+          bounded('volume remove', this.#t.engineMs, (signal) =>
+            this.#docker.getVolume(v.Name).remove({ abortSignal: signal } as {}),
+          ).catch(ignoreGone),
+        ),
     );
   }
 

@@ -189,7 +189,14 @@ export async function snapshotImage(
 /** Docker mount of a size-limited tmpfs volume (removed with its container). */
 export function tmpfsVolume(dir: WritableDir, snapshot: DirSnapshot | null | undefined, labels: Record<string, string>) {
   const mode = (snapshot?.mode ?? 0o755) & 0o7777;
-  const o = [`size=${dir.sizeMb}m`, `mode=${mode.toString(8)}`, `uid=${snapshot?.uid ?? 0}`, `gid=${snapshot?.gid ?? 0}`, 'nosuid', 'nodev'];
+  const o = [
+    `size=${dir.sizeMb}m`,
+    `mode=${mode.toString(8)}`,
+    `uid=${snapshot?.uid ?? 0}`,
+    `gid=${snapshot?.gid ?? 0}`,
+    'nosuid',
+    'nodev',
+  ];
   return {
     Type: 'volume' as const,
     Target: dir.path,

@@ -321,7 +321,8 @@ class LabPanel implements LabPanelApi {
     panel.setAttribute('role', 'tabpanel');
     panel.setAttribute('aria-labelledby', tab.id);
     panel.dataset.host = host;
-    panel.innerHTML = '<div class="lab__term"></div><div class="lab__overlay" hidden><p class="lab__overlay-text"></p><button type="button" class="lab__button lab__overlay-button"></button></div>';
+    panel.innerHTML =
+      '<div class="lab__term"></div><div class="lab__overlay" hidden><p class="lab__overlay-text"></p><button type="button" class="lab__button lab__overlay-button"></button></div>';
     this.#body.insertBefore(panel, this.#body.querySelector('[data-preview]'));
     this.#adopt(tab);
   }

@@ -35,7 +35,9 @@ export class TerminalView {
     this.term = new Terminal({
       allowProposedApi: true, // term.unicode (Unicode 11 widths)
       cursorBlink: true,
-      fontFamily: getComputedStyle(o.container).getPropertyValue('--lab-term-font').trim() || 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, "Liberation Mono", monospace',
+      fontFamily:
+        getComputedStyle(o.container).getPropertyValue('--lab-term-font').trim() ||
+        'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, "Liberation Mono", monospace',
       fontSize: 14,
       lineHeight: 1.1,
       scrollback: 5000,

@@ -36,7 +36,12 @@ export function sequenceId(source: string, title = ''): string {
   return `seq-${hash.toString(36)}`;
 }
 
-interface Prepared { diagram: Diagram; layout: Layout; title: string | undefined; id: string }
+interface Prepared {
+  diagram: Diagram;
+  layout: Layout;
+  title: string | undefined;
+  id: string;
+}
 
 function prepare(source: string, options: SequenceOptions): Prepared {
   const diagram = parseSequence(source);
@@ -59,7 +64,11 @@ function figure({ diagram, layout, title, id }: Prepared): El {
     el('details', {}, [
       el('summary', {}, ['Version texte du diagramme']),
       el('p', {}, [words.participants]),
-      el('ol', {}, words.steps.map((step) => el('li', {}, [step]))),
+      el(
+        'ol',
+        {},
+        words.steps.map((step) => el('li', {}, [step])),
+      ),
     ]),
   ]);
 }

@@ -22,11 +22,29 @@ const NOTE_PAD_Y = 6;
 const NOTE_OVERHANG = 16; // how far a note over A,B reaches past the lifelines
 const NOTE_OFFSET = 8; // between a lifeline and a note left/right of it
 
-export interface Box { x: number; y: number; w: number; h: number }
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 /** Lines of text; x is the anchor (centre, or left edge when anchor is 'start'), box bounds all lines. */
-export interface TextBlock { lines: string[]; x: number; y: number; anchor: 'middle' | 'start'; box: Box }
+export interface TextBlock {
+  lines: string[];
+  x: number;
+  y: number;
+  anchor: 'middle' | 'start';
+  box: Box;
+}
 
-export interface ActorGeometry { id: string; x: number; top: Box; bottom: Box; topLabel: TextBlock; bottomLabel: TextBlock }
+export interface ActorGeometry {
+  id: string;
+  x: number;
+  top: Box;
+  bottom: Box;
+  topLabel: TextBlock;
+  bottomLabel: TextBlock;
+}
 export type ItemGeometry =
   | { kind: 'message'; x1: number; x2: number; y: number; dashed: boolean; failed: boolean; label: TextBlock | undefined }
   | { kind: 'self'; x: number; y: number; w: number; h: number; dashed: boolean; failed: boolean; label: TextBlock | undefined }
@@ -78,8 +96,10 @@ export function layoutSequence(diagram: Diagram): Layout {
       const b = col(step.of[1] ?? step.of[0]!);
       if (step.placement === 'left') need(a - 1, a, noteWidth + NOTE_OFFSET + LABEL_MARGIN);
       else if (step.placement === 'right') need(a, a + 1, noteWidth + NOTE_OFFSET + LABEL_MARGIN);
-      else if (a === b) { need(a - 1, a, noteWidth / 2 + LABEL_MARGIN); need(a, a + 1, noteWidth / 2 + LABEL_MARGIN); }
-      else need(a, b, noteWidth - 2 * NOTE_OVERHANG);
+      else if (a === b) {
+        need(a - 1, a, noteWidth / 2 + LABEL_MARGIN);
+        need(a, a + 1, noteWidth / 2 + LABEL_MARGIN);
+      } else need(a, b, noteWidth - 2 * NOTE_OVERHANG);
     }
   }
   // Longest path from the left edge: each column as far left as its constraints allow.
@@ -136,7 +156,14 @@ export function layoutSequence(diagram: Diagram): Layout {
     const top = { x: x - w / 2, y: MARGIN, w, h: actorHeight };
     const bottom = { ...top, y: bottomY };
     const labelTop = (actorHeight - p.label.length * LINE_HEIGHT) / 2;
-    return { id: p.id, x, top, bottom, topLabel: textBlock(p.label, x, MARGIN + labelTop, 'middle'), bottomLabel: textBlock(p.label, x, bottomY + labelTop, 'middle') };
+    return {
+      id: p.id,
+      x,
+      top,
+      bottom,
+      topLabel: textBlock(p.label, x, MARGIN + labelTop, 'middle'),
+      bottomLabel: textBlock(p.label, x, bottomY + labelTop, 'middle'),
+    };
   });
 
   // Break each lifeline where a note or a label lies across it, instead of painting a background

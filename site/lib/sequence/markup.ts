@@ -28,7 +28,9 @@ const EMPTY_SVG_ELEMENTS = new Set(['path', 'rect', 'line']);
 
 export function toHtml(node: El | string): string {
   if (typeof node === 'string') return escapeText(node);
-  const attrs = Object.entries(node.attrs).map(([name, value]) => ` ${name}="${escapeAttr(String(value))}"`).join('');
+  const attrs = Object.entries(node.attrs)
+    .map(([name, value]) => ` ${name}="${escapeAttr(String(value))}"`)
+    .join('');
   // Self-closing is fine for SVG elements (foreign content in HTML).
   if (node.children.length === 0 && EMPTY_SVG_ELEMENTS.has(node.tag)) return `<${node.tag}${attrs}/>`;
   // Text inside <style> is CSS we wrote without any character that needs escaping.

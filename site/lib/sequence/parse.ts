@@ -93,7 +93,10 @@ export function parseSequence(source: string): Diagram {
       const id = m[1]!;
       const earlier = declaredOn.get(id) ?? firstUse.get(id);
       if (earlier !== undefined) {
-        throw new SequenceSyntaxError(lineNo, `participant ${id} is already known from line ${earlier} (declare participants once, before using them)`);
+        throw new SequenceSyntaxError(
+          lineNo,
+          `participant ${id} is already known from line ${earlier} (declare participants once, before using them)`,
+        );
       }
       const label = splitLabel(m[2] ?? id);
       participants.set(id, { id, label: label.length > 0 ? label : [id] });

@@ -27,7 +27,9 @@ const CROSS_BEFORE = 12; // a failed message stops short of its target, with a c
 const BASELINE = LINE_HEIGHT / 2 + FONT_SIZE * 0.35;
 
 function text(block: TextBlock): El[] {
-  return block.lines.map((line, k) => el('text', { class: block.anchor === 'start' ? 's' : undefined, x: block.x, y: block.y + k * LINE_HEIGHT + BASELINE }, [line]));
+  return block.lines.map((line, k) =>
+    el('text', { class: block.anchor === 'start' ? 's' : undefined, x: block.x, y: block.y + k * LINE_HEIGHT + BASELINE }, [line]),
+  );
 }
 
 const rect = (cls: string, box: { x: number; y: number; w: number; h: number }, rx: number): El =>
@@ -71,20 +73,31 @@ export function drawSequence(layout: Layout, options: DrawOptions): El {
   }
 
   const defs = el('defs', {}, [
-    el('marker', { id: `${id}-a`, viewBox: '0 0 10 10', refX: 1, refY: 5, markerWidth: 10, markerHeight: 10, markerUnits: 'userSpaceOnUse', orient: 'auto' }, [
-      el('path', { class: 'h', d: 'M0 1.5L10 5L0 8.5z' }),
-    ]),
-    el('marker', { id: `${id}-x`, viewBox: '0 0 10 10', refX: 5, refY: 5, markerWidth: 10, markerHeight: 10, markerUnits: 'userSpaceOnUse' }, [
-      el('path', { class: 'x', d: 'M1 1L9 9M9 1L1 9' }),
-    ]),
+    el(
+      'marker',
+      {
+        id: `${id}-a`,
+        viewBox: '0 0 10 10',
+        refX: 1,
+        refY: 5,
+        markerWidth: 10,
+        markerHeight: 10,
+        markerUnits: 'userSpaceOnUse',
+        orient: 'auto',
+      },
+      [el('path', { class: 'h', d: 'M0 1.5L10 5L0 8.5z' })],
+    ),
+    el(
+      'marker',
+      { id: `${id}-x`, viewBox: '0 0 10 10', refX: 5, refY: 5, markerWidth: 10, markerHeight: 10, markerUnits: 'userSpaceOnUse' },
+      [el('path', { class: 'x', d: 'M1 1L9 9M9 1L1 9' })],
+    ),
   ]);
 
   const width = Math.ceil(layout.width);
   const height = Math.ceil(layout.height);
   const label = options.label;
-  const accessible = label
-    ? { role: 'img', 'aria-labelledby': `${id}-t ${id}-d` }
-    : { 'aria-hidden': 'true' };
+  const accessible = label ? { role: 'img', 'aria-labelledby': `${id}-t ${id}-d` } : { 'aria-hidden': 'true' };
   const described = label ? [el('title', { id: `${id}-t` }, [label.title]), el('desc', { id: `${id}-d` }, [label.description])] : [];
   return el('svg', { xmlns: 'http://www.w3.org/2000/svg', class: 'seq', viewBox: `0 0 ${width} ${height}`, width, height, ...accessible }, [
     ...described,

@@ -19,9 +19,14 @@ export function describeSequence(diagram: Diagram): TextVersion {
     const said = text === '' ? '' : `${NBSP}: ${text}`;
     if (step.kind === 'note') {
       const [a, b] = step.of as [string, string | undefined];
-      const where = step.placement === 'left' ? `à gauche de ${who(a)}`
-        : step.placement === 'right' ? `à droite de ${who(a)}`
-        : b === undefined ? `sur ${who(a)}` : `sur ${who(a)} et ${who(b)}`;
+      const where =
+        step.placement === 'left'
+          ? `à gauche de ${who(a)}`
+          : step.placement === 'right'
+            ? `à droite de ${who(a)}`
+            : b === undefined
+              ? `sur ${who(a)}`
+              : `sur ${who(a)} et ${who(b)}`;
       return `Note (${where})${said}`;
     }
     const kind = step.failed ? ' ✗ (échec)' : step.dashed ? ' (réponse)' : '';
