@@ -57,6 +57,9 @@ export async function soak(opts: SoakOptions = {}): Promise<ScenarioOutput> {
   const samples: { at: number; labs: number; containers: number; rssMiB: number }[] = [];
   let server: Backend = await startBackend(env);
   const rss0 = server.rssBytes();
+  // After a full GC: what a leak leaves, unlike a heap not yet collected. The server restarted halfway
+  // starts its own count: its start figure is taken again then.
+  let gcStart = await server.rssAfterGc();
   let peakRss = rss0;
   let peakLabs = 0;
   const started = Date.now();
@@ -142,6 +145,7 @@ export async function soak(opts: SoakOptions = {}): Promise<ScenarioOutput> {
     const { port, previewPort } = server;
     await server.kill('SIGKILL');
     server = await startBackend({ ...env, PORT: String(port), ATELIER_PREVIEW_PORT: String(previewPort) });
+    gcStart = await server.rssAfterGc();
     counts.restarts!++;
     restartAt = Infinity;
   })();
@@ -168,6 +172,7 @@ export async function soak(opts: SoakOptions = {}): Promise<ScenarioOutput> {
   );
   const alive = server.alive();
   const rssEnd = server.rssBytes();
+  const gcEnd = alive ? await server.rssAfterGc() : 0;
   for (const t of frozen) t.ws.terminate();
   await server.stop();
   await removeScope(scope);
@@ -202,6 +207,13 @@ export async function soak(opts: SoakOptions = {}): Promise<ScenarioOutput> {
         value: Math.round(rssEnd / 2 ** 20),
         unit: 'MiB',
         note: `${Math.round(rss0 / 2 ** 20)} / ${Math.round(peakRss / 2 ** 20)} / ${Math.round(rssEnd / 2 ** 20)}`,
+      },
+      {
+        name: 'server RSS after a full GC: growth from start to end',
+        value: Math.round((gcEnd - gcStart) / 2 ** 20),
+        unit: 'MiB',
+        note: `${Math.round(gcStart / 2 ** 20)} → ${Math.round(gcEnd / 2 ** 20)} MiB (the process restarted halfway is measured from its own start)`,
+        target: { on: 'value', op: '<=', limit: 32 },
       },
       { name: 'time for the reaper to clear everything', value: drainSeconds, unit: 's', note: `idle timeout ${IDLE_MINUTES} min` },
     ],

@@ -47,6 +47,17 @@ console.log(`listening on http://${settings.host}:${port}`);
 // Started with an IPC channel (bench/lib/server.ts): answer with figures only the process itself knows.
 if (process.send) {
   process.on('message', (m) => {
+    // Started with --expose-gc (tests, benchmarks): memory after a full collection, to tell a leak from
+    // a heap that has not been collected yet.
+    if (m === 'atelier:gc') {
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send?.({
+        t: 'atelier:gc',
+        memory: process.memoryUsage(),
+        collected: typeof (globalThis as { gc?: unknown }).gc === 'function',
+      });
+      return;
+    }
     if (m !== 'atelier:metrics') return;
     const gateway = backend.gateway;
     const pool = labs.manager.poolCounts();

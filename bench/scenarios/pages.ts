@@ -4,22 +4,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../tests/helpers/browser.ts';
 import type { Figure, Scenario } from '../lib/result.ts';
 import { startBenchServer } from '../lib/server.ts';
 import { summarize } from '../lib/stats.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const CHAPTER = '/05-fastcgi/';
-const CHROMIUM = '/usr/bin/chromium';
-const CHROME_FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+const CHROME_FLAGS = ['--headless=new', ...CHROMIUM_ARGS];
 const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'] as const;
 
 interface Weights {

@@ -4,19 +4,12 @@
 // shell; a second browser context is another learner with a lab of their own.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { destroyScope, newScope } from '../helpers/scope.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 import { ensureSiteBuilt } from '../helpers/site-build.ts';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const LAB = 'atelier-lab[name="nginx-remote"]';
 const scope = newScope('e2e-lab');
 
@@ -29,7 +22,7 @@ const problems: string[] = [];
 before(async () => {
   await ensureSiteBuilt();
   server = await startServer({ ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   student = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await student.newPage();
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));

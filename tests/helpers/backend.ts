@@ -2,6 +2,7 @@
 // hurt: its PID (never restarted), its memory (RSS from /proc), SIGKILL, and a restart with the same
 // environment. Labs are test-labelled and scoped, so each test file sees and cleans only its own.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,6 +22,8 @@ export interface Backend {
   output(): string;
   /** resident memory now, in bytes (0 once it is gone) */
   rssBytes(): number;
+  /** resident memory right after a full garbage collection (the server runs with --expose-gc), bytes */
+  rssAfterGc(): Promise<number>;
   /** still running? */
   alive(): boolean;
   kill(signal: NodeJS.Signals): Promise<void>;
@@ -41,10 +44,11 @@ export function securityEnv(name: string, extra: Record<string, string> = {}): R
 
 export async function startBackend(env: Record<string, string>): Promise<Backend> {
   const fullEnv = { PORT: '0', ATELIER_PREVIEW_PORT: '0', HOST: '127.0.0.1', ...env };
-  const child: ChildProcess = spawn(process.execPath, ['server/main.ts'], {
+  // An IPC channel: the server answers "atelier:gc", and stops by itself if this process dies.
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', 'server/main.ts'], {
     cwd: root,
     env: { ...process.env, ...fullEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
@@ -71,6 +75,12 @@ export async function startBackend(env: Record<string, string>): Promise<Backend
       } catch {
         return 0;
       }
+    },
+    async rssAfterGc() {
+      child.send('atelier:gc');
+      const [answer] = (await once(child, 'message')) as [{ t: string; memory: NodeJS.MemoryUsage; collected: boolean }];
+      if (!answer.collected) throw new Error('the server was not started with --expose-gc');
+      return answer.memory.rss;
     },
     alive: () => !exited,
     async kill(signal) {

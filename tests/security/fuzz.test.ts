@@ -175,6 +175,7 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers
   const victimBytes = victim.received;
   const victimExecs = await runningExecs(containerName(victimLabId, 'web'));
   const rssBefore = server.rssBytes();
+  const gcBefore = await server.rssAfterGc();
   let peakRss = rssBefore;
   const slots: Slot[] = [
     { attach: true, term: null },
@@ -221,22 +222,26 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers
   const victimSessions = await terminalSessions(containerName(victimLabId, 'web'));
   const victimExecsAfter = await runningExecs(containerName(victimLabId, 'web'));
   const fuzzExecsAfter = await runningExecs(containerName(fuzzLabId, 'web'));
+  // What stays once everything is collected: a leak, unlike a heap not yet collected, survives a full GC.
+  const gcAfter = await server.rssAfterGc();
+  const gcGrowthMiB = (gcAfter - gcBefore) / 2 ** 20;
 
   const figure =
     `${stats.frames} frames in ${seconds.toFixed(0)} s over ${stats.connections} connections ` +
     `(${stats.closedByServer} closed by the server as they should, by close code: ${JSON.stringify(Object.fromEntries(closeCodes))}), ` +
-    `${stats.pongs} round trips; server RSS ${(rssBefore / 2 ** 20).toFixed(0)} → peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; ` +
+    `${stats.pongs} round trips; server RSS ${(rssBefore / 2 ** 20).toFixed(0)} → peak ${(peakRss / 2 ** 20).toFixed(0)} MiB, after a full GC ${(gcBefore / 2 ** 20).toFixed(0)} → ${(gcAfter / 2 ** 20).toFixed(0)} MiB; ` +
     `exec sessions left: ${left} shells, ${fuzzExecsAfter} engine execs; hellos for a foreign lab: ${stats.foreignHello}`;
   console.log(`# figure: fuzz: ${figure}`);
   // For the benchmark (bench/scenarios/fuzz.ts), which runs this file with a million frames.
   const crashed = !server.alive() || /Uncaught|unhandled|TypeError|RangeError/.test(server.output());
   console.log(
-    `# fuzz-result ${JSON.stringify({ ...stats, seconds, rssBeforeMiB: rssBefore / 2 ** 20, rssPeakMiB: peakRss / 2 ** 20, shellsLeft: left, engineExecsLeft: fuzzExecsAfter, crashed })}`,
+    `# fuzz-result ${JSON.stringify({ ...stats, seconds, rssBeforeMiB: rssBefore / 2 ** 20, rssPeakMiB: peakRss / 2 ** 20, rssGcBeforeMiB: gcBefore / 2 ** 20, rssGcAfterMiB: gcAfter / 2 ** 20, shellsLeft: left, engineExecsLeft: fuzzExecsAfter, crashed })}`,
   );
   t.diagnostic(figure);
 
   assert.ok(stats.frames >= FRAMES * 0.99, `sent ${stats.frames} frames`);
   assert.ok(server.alive(), 'the server never crashed');
+  assert.ok(gcGrowthMiB <= 32, `server RSS after a full GC grew by ${gcGrowthMiB.toFixed(1)} MiB`);
   assert.doesNotMatch(server.output(), /Uncaught|unhandled|TypeError|RangeError/);
   assert.equal(stats.foreignHello, 0, 'no hello ever named another lab');
   assert.equal(left, 0, 'no exec session left in the fuzzed lab');

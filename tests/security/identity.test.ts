@@ -12,20 +12,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Frame, type Page, type Response } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page, Response } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { securityEnv, startBackend, type Backend } from '../helpers/backend.ts';
 import { containerName, execIn, pollUntil, removeScope } from '../helpers/engine.ts';
 import { COOKIE } from '../helpers/learner.ts';
 import { dist, ensureSiteBuilt } from '../helpers/site-build.ts';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const LAB = 'nginx-local';
 const env = securityEnv('identity');
 const scope = env.ATELIER_LAB_SCOPE!;
@@ -158,7 +151,7 @@ before(async () => {
   siteUrl = `http://localhost:${server.port}`;
   attackerSite = await startAttackerSite();
   attackerUrl = `http://127.0.0.1:${(attackerSite.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   context = await browser.newContext();
   site = await context.newPage();
   await site.goto(`${siteUrl}/05-fastcgi/`);

@@ -7,20 +7,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { securityEnv, startBackend, type Backend } from '../helpers/backend.ts';
 import { containerName, execIn, labContainers, pollUntil, removeScope, terminalSessionIds } from '../helpers/engine.ts';
 import { COOKIE, Learner } from '../helpers/learner.ts';
 import { dist, ensureSiteBuilt } from '../helpers/site-build.ts';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const LAB = 'nginx-local';
 const env = securityEnv('preview');
 const scope = env.ATELIER_LAB_SCOPE!;
@@ -142,7 +135,7 @@ before(async () => {
   // The attacker has a lab too: a fixated victim would find the attacker's lab.
   attacker = new Learner(server.url);
   await attacker.startLab(LAB);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   context = await browser.newContext();
   site = await context.newPage();
   await site.goto(`${server.url}/05-fastcgi/`);
