@@ -16,6 +16,8 @@ interface FuzzResult {
   seconds: number;
   rssBeforeMiB: number;
   rssPeakMiB: number;
+  rssGcBeforeMiB: number;
+  rssGcAfterMiB: number;
   shellsLeft: number;
   engineExecsLeft: number;
   crashed: boolean;
@@ -60,6 +62,12 @@ export const scenario: Scenario = {
         { name: 'shells left in the fuzzed lab', value: r.shellsLeft, unit: '', target: { on: 'value', op: '==', limit: 0 } },
         { name: 'engine execs left in the fuzzed lab', value: r.engineExecsLeft, unit: '', target: { on: 'value', op: '==', limit: 0 } },
         { name: 'server RSS growth (before → peak)', value: r.rssPeakMiB - r.rssBeforeMiB, unit: 'MiB' },
+        {
+          name: 'server RSS after a full GC, end against start',
+          value: r.rssGcAfterMiB - r.rssGcBeforeMiB,
+          unit: 'MiB',
+          target: { on: 'value', op: '<=', limit: 32 },
+        },
         { name: 'every property of the test held', value: passed ? 1 : 0, unit: '', target: { on: 'value', op: '==', limit: 1 } },
       ],
       details: { result: r, testExitCode: code, tail: passed ? undefined : out.slice(-4000) },
