@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { createBackend } from './backend.ts';
 import { startLabs } from './compose.ts';
 import { staticSite } from './http/static-site.ts';
-import { bindPorts, previewOriginFor, siteOriginFor, webSettings } from './http/settings.ts';
+import { bindPorts, previewOriginFor, previewSiteWarning, siteOriginFor, webSettings } from './http/settings.ts';
 import { inlineScriptHashes, siteHeaders } from './http/site-policy.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -42,6 +42,9 @@ const previewPort = await listen(backend.preview, settings.previewPort);
 const port = await listen(server, settings.port);
 bindPorts(settings, process.env, port, previewPort);
 console.log(`preview on http://${settings.host}:${previewPort}`);
+// Secure cookies mean a deployment behind TLS: say when the preview can still reach the site's cookies.
+const previewWarning = settings.secureCookie ? previewSiteWarning(settings) : null;
+if (previewWarning) console.error(`[web] WARNING: ${previewWarning}`);
 console.log(`listening on http://${settings.host}:${port}`);
 
 // Started with an IPC channel (bench/lib/server.ts): answer with figures only the process itself knows.

@@ -120,6 +120,19 @@ export function previewOriginFor(settings: WebSettings, req: IncomingMessage): s
   return `http://${new URL(siteOriginFor(settings, req)).hostname}:${settings.previewPort}`;
 }
 
+/**
+ * Why the preview does not have a site of its own, or null when it does. Cookies, HSTS and site data
+ * are shared by every port and subdomain of one site: in production the preview belongs on another
+ * registrable domain (docs/operations.md). Approximated by the last two labels of the host name.
+ */
+export function previewSiteWarning(settings: WebSettings): string | null {
+  const site = (origin: string) => new URL(origin).hostname.split('.').slice(-2).join('.');
+  if (!settings.previewOrigin)
+    return "the preview is on the site's host name (another port): set ATELIER_PREVIEW_ORIGIN to another domain in production";
+  const shared = [...settings.siteOrigins].find((o) => site(o) === site(settings.previewOrigin!));
+  return shared ? `the preview (${settings.previewOrigin}) shares a site with ${shared}: give it another registrable domain` : null;
+}
+
 /** A restart must not log every learner out (their labs live on in the engine): keep the key on disk. */
 function persistentSecret(file: string): Buffer {
   if (existsSync(file)) return readFileSync(file);
