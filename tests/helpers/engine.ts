@@ -99,9 +99,15 @@ export async function execIn(
   return { exitCode: info.ExitCode ?? -1, stdout: out.text(), stderr: err.text() };
 }
 
-// Distinct ATELIER_TERMINAL values among the container's processes: one per shell the server opened
-// and did not hang up yet.
-const LIST_SESSIONS = `for d in /proc/[0-9]*; do tr '\\0' '\\n' < $d/environ 2>/dev/null | grep '^ATELIER_TERMINAL='; done | sort -u`;
+// Terminal shells: processes carrying a terminal's id that lead their session on a terminal (fields 6 and 7
+// of /proc/PID/stat), as the server's hang-up counts them. A daemon started from a terminal (no terminal
+// of its own) keeps the id in its environment but is no shell: hang-ups spare it by design.
+const LIST_SESSIONS = `for d in /proc/[0-9]*; do
+  id=$(tr '\\0' '\\n' < $d/environ 2>/dev/null | grep '^ATELIER_TERMINAL=') || continue
+  stat=$(cat $d/stat 2>/dev/null) || continue
+  set -- \${stat##*) }
+  [ "$4" = "\${d#/proc/}" ] && [ "$5" != 0 ] && echo "$id"
+done | sort -u`;
 
 /** Terminal shells alive in a container (-1 when the container does not run). */
 export async function terminalSessions(container: string): Promise<number> {
