@@ -3,6 +3,7 @@
 // files started in parallel from building into dist/ at the same time; it lives in the system's temporary
 // directory (one per checkout), never in the repository, where `astro dev` watches files. Also: the
 // chapters as the build sees them, for tests that iterate over what exists.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -91,4 +92,12 @@ export function chapter(id: string): Chapter {
   const found = chapters().find((c) => c.id === id);
   if (!found) throw new Error(`no chapter ${id} in content/ (or it is a draft)`);
   return found;
+}
+
+/** The sandbox attribute of the lab panel's preview iframe, as built. */
+export function panelSandbox(): string {
+  const html = readFileSync(join(dist, '05-fastcgi', 'index.html'), 'utf8');
+  const m = /class="lab__frame"[^>]*\ssandbox="([^"]*)"/.exec(html);
+  assert.ok(m, 'the chapter page has a preview iframe with a sandbox attribute');
+  return m[1]!;
 }

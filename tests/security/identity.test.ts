@@ -7,17 +7,15 @@
 // cookies besides the learner's. Each time the browser must keep exactly the victim's cookie, and the API
 // and the terminal must still know the victim by the same lab.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, BrowserContext, Frame, Page, Response } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.ts';
 import { securityEnv, startBackend, type Backend } from '../helpers/backend.ts';
 import { containerName, execIn, pollUntil, removeScope } from '../helpers/engine.ts';
 import { COOKIE } from '../helpers/learner.ts';
-import { dist, ensureSiteBuilt } from '../helpers/site-build.ts';
+import { ensureSiteBuilt, panelSandbox } from '../helpers/site-build.ts';
 
 const LAB = 'nginx-local';
 const env = securityEnv('identity');
@@ -76,14 +74,6 @@ Promise.all(Array.from({ length: ${IMAGES} }, (_, n) => new Promise((resolve) =>
 </script>
 <p>Rien à voir ici.</p>
 `;
-}
-
-/** The sandbox attribute of the lab panel's preview iframe, as built. */
-function panelSandbox(): string {
-  const html = readFileSync(join(dist, '05-fastcgi', 'index.html'), 'utf8');
-  const m = /class="lab__frame"[^>]*\ssandbox="([^"]*)"/.exec(html);
-  assert.ok(m, 'the chapter page has a preview iframe with a sandbox attribute');
-  return m[1]!;
 }
 
 /** The attacker's own site (another site for SameSite: 127.0.0.1, the course being on localhost). */

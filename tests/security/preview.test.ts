@@ -4,15 +4,13 @@
 // shows it (an iframe with the panel's own sandbox attribute, read from the built page) and in a tab of
 // its own (« Ouvrir dans un nouvel onglet »). Everything must fail, seen from the page and from the site.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.ts';
 import { securityEnv, startBackend, type Backend } from '../helpers/backend.ts';
 import { containerName, execIn, labContainers, pollUntil, removeScope, terminalSessionIds } from '../helpers/engine.ts';
 import { COOKIE, Learner } from '../helpers/learner.ts';
-import { dist, ensureSiteBuilt } from '../helpers/site-build.ts';
+import { ensureSiteBuilt, panelSandbox } from '../helpers/site-build.ts';
 
 const LAB = 'nginx-local';
 const env = securityEnv('preview');
@@ -93,14 +91,6 @@ window.addEventListener('load', () => attack());
 </script>
 <p>Rien à voir ici.</p>
 `;
-}
-
-/** The sandbox attribute of the lab panel's preview iframe, as built. */
-function panelSandbox(): string {
-  const html = readFileSync(join(dist, '05-fastcgi', 'index.html'), 'utf8');
-  const m = /class="lab__frame"[^>]*\ssandbox="([^"]*)"/.exec(html);
-  assert.ok(m, 'the chapter page has a preview iframe with a sandbox attribute');
-  return m[1]!;
 }
 
 type Results = Record<string, unknown> & { seenByLab: Record<string, string> };
