@@ -1,4 +1,4 @@
-// A learner as the lab panel is one: a cookie from GET /api/labs/{name}, POSTs with the site's Origin,
+// A learner as the lab panel is one: a cookie from the first POST /api/labs/{name}, POSTs with the site's Origin,
 // and one WebSocket per terminal that acknowledges output the way the panel does for xterm.js (the
 // panel's own FlowAccountant: ack every 32 KiB rendered, the rest when output goes quiet). Timestamps
 // are taken with performance.now() so every figure is in milliseconds on one clock.
@@ -23,22 +23,21 @@ export class Learner {
     this.origin = origin;
   }
 
-  /** GET /api/labs/{name}: gives the learner a cookie (204 when they have no such lab). */
+  /** GET /api/labs/{name} (204 when the learner has no such lab; never gives a cookie). */
   async get(lab: string): Promise<{ status: number; body: LabInfoBody | null }> {
     const res = await fetch(`${this.origin}/api/labs/${lab}`, { headers: this.cookie ? { cookie: this.cookie } : {} });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('atelier_learner='));
-    if (set) this.cookie = set.split(';')[0]!;
     return { status: res.status, body: res.status === 200 ? ((await res.json()) as LabInfoBody) : null };
   }
 
-  /** POST /api/labs/{name}[/reset]: creates (or claims, or returns) the learner's lab. */
+  /** POST /api/labs/{name}[/reset]: creates (or claims, or returns) the learner's lab; the first one gives the cookie. */
   async post(lab: string, reset = false): Promise<{ status: number; body: LabInfoBody | { error: string; message: string } }> {
-    if (!this.cookie) await this.get(lab);
     const res = await fetch(`${this.origin}/api/labs/${lab}${reset ? '/reset' : ''}`, {
       method: 'POST',
-      headers: { cookie: this.cookie, origin: this.origin, 'content-type': 'application/json' },
+      headers: { ...(this.cookie ? { cookie: this.cookie } : {}), origin: this.origin, 'content-type': 'application/json' },
       body: '{}',
     });
+    const set = res.headers.getSetCookie().find((c) => c.startsWith('atelier_learner='));
+    if (set) this.cookie = set.split(';')[0]!;
     return { status: res.status, body: (await res.json()) as LabInfoBody };
   }
 

@@ -71,6 +71,7 @@ export function creationPhases(calls: EngineCall[]): { phase: string; startMs: n
     ['image inspect', /^GET \/(v[\d.]+\/)?images\//],
     ['network create', /^(GET \/(v[\d.]+\/)?networks$|POST \/(v[\d.]+\/)?networks\/create)/],
     ['container create', /^POST \/(v[\d.]+\/)?containers\/create/],
+    ['container attach', /^POST \/(v[\d.]+\/)?containers\/[^/]+\/attach/],
     ['container start', /^POST \/(v[\d.]+\/)?containers\/[^/]+\/start/],
     ['archive API (files)', /^PUT \/(v[\d.]+\/)?containers\/[^/]+\/archive/],
     [
@@ -95,6 +96,20 @@ export function creationPhases(calls: EngineCall[]): { phase: string; startMs: n
     const startMs = Math.min(...mine.map((c) => c.start));
     const endMs = Math.max(...mine.map((c) => c.start + c.ms));
     out.push({ phase, startMs: Math.round(startMs), endMs: Math.round(endMs), ms: Math.round(endMs - startMs), calls: mine.length });
+  }
+  // The hosts' own init prepares them (files, boot commands) without engine calls: the gap between the
+  // last start and the final listing.
+  const started = out.find((p) => p.phase === 'container start');
+  const final = out.find((p) => p.phase === 'final listing');
+  if (started && final && !out.some((p) => p.phase.startsWith('prepare exec'))) {
+    const at = out.indexOf(final);
+    out.splice(at, 0, {
+      phase: 'preparation by lab-init (files + boot commands)',
+      startMs: started.endMs,
+      endMs: final.startMs,
+      ms: final.startMs - started.endMs,
+      calls: 0,
+    });
   }
   return out;
 }

@@ -63,7 +63,7 @@ async function profile(rootfs: 'readonly' | 'writable', runs: number) {
   const samples = [];
   try {
     await provider.init();
-    // init() reads the image's writable directories in the background: not part of a creation.
+    // A first creation warms the engine and the page cache: not part of the figures.
     const warm = newLabId();
     await provider.createLab({ labId: warm, owner: 'bench', definition: getLab(LAB)!, expiresAt: new Date(Date.now() + 600_000) });
     await provider.destroyLab(warm);

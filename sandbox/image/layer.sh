@@ -38,3 +38,26 @@ ln -sf /usr/bin/vim.tiny /usr/local/bin/vim
 
 # Nothing runs at build time, and no pid file may survive into containers.
 rm -f /run/apache2/apache2.pid /run/nginx.pid /run/php/php8.2-fpm.pid
+
+# The image's writable directories, as read-only twins under /usr/lib/atelier/skel (hard links: no space).
+# With a read-only root, each of them is an empty tmpfs in a lab host, which lab-init fills from its twin:
+# the engine cannot fill a tmpfs from the image (moby/moby#27068) and an exec that unpacks a tar costs
+# about half a second per lab. dpkg's database (7 MB per host in memory) and apt's caches stay read-only
+# there: nothing can be installed in a lab (no network), and `dpkg -l` still reads it.
+skel=/usr/lib/atelier/skel
+mkdir -p "$skel"
+for d in etc home opt root run srv tmp var; do
+  [ -d "/$d" ] || continue
+  mkdir "$skel/$d"
+  chmod --reference="/$d" "$skel/$d" && chown --reference="/$d" "$skel/$d"
+  for e in "/$d"/* "/$d"/.[!.]*; do
+    [ -e "$e" ] || [ -L "$e" ] || continue
+    # The engine bind-mounts its own files there: copying over them would replace the lab's name resolution.
+    case "$e" in /etc/hosts | /etc/hostname | /etc/resolv.conf) continue ;; esac
+    cp -a --link "$e" "$skel/$d/"
+  done
+done
+mv "$skel/var/lib/dpkg" /usr/lib/atelier/dpkg
+ln -s /usr/lib/atelier/dpkg "$skel/var/lib/dpkg"
+rm -f "$skel"/var/cache/apt/*.bin
+[ -f "$skel/etc/nginx/nginx.conf" ] && [ -L "$skel/var/lib/dpkg" ] || fail "skeleton of the writable directories not built"

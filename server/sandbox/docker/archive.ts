@@ -1,4 +1,4 @@
-// Seeded files travel to a container as one tar archive (Docker's putArchive), built in memory:
+// Seeded files travel to a container as one tar archive (inside its preparation script), built in memory:
 // the files of a lab are small, and reading them first means a missing file fails before any engine call.
 import { readFile } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';

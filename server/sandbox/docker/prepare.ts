@@ -1,17 +1,27 @@
-// A host's preparation as one command: unpack the host's files (the image's content of its writable
-// directories and the lab's seeded files, from standard input), give back the owners of the files that
-// are not root's, then run the boot commands in order, each in its own `bash -c` and time bound. One
-// exec instead of one per step: each exec costs the engine tens to hundreds of milliseconds.
-// Markers on standard output tell which step failed and what it printed.
+// A host's preparation as one script, given to the host's own init (lab-init) on its standard input
+// before anything else runs there: fill the writable directories from the image's read-only twins of
+// them, unpack the lab's seeded files (a tar, base64 inside the script), then run the boot commands in
+// order, each in its own `bash -c` and time bound. No exec: each one costs the engine tens to hundreds of
+// milliseconds, and a tar streamed through one cost half a second per lab. Markers on standard output
+// tell when it is done, or which step failed and what it printed.
 import { randomBytes } from 'node:crypto';
 
+/** Where the image keeps a read-only copy of each writable directory (sandbox/image/layer.sh). */
+export const SKELETON = '/usr/lib/atelier/skel';
+
 export interface PrepareInput {
-  /** unpack a tar from standard input at "/" first */
-  unpack: boolean;
-  owners: { path: string; uid: number; gid: number }[];
+  /** directories to fill from the skeleton (each an empty tmpfs) */
+  fill: string[];
+  /** give the copied files their owners (needs CAP_CHOWN in the host), else they are root's */
+  keepOwners: boolean;
+  /** the seeded files as a tar, unpacked at "/" after the fill */
+  seeded: Buffer | undefined;
+  /** the lab's host names: boot waits until each one resolves (every host is on the network) */
+  peers: string[];
   boot: string[];
   /** bound of each boot command */
   commandTimeoutMs: number;
+  skeleton?: string;
 }
 
 export interface PreparePlan {
@@ -21,37 +31,74 @@ export interface PreparePlan {
   marker: string;
 }
 
+/** perl: "uid gid path" records (NUL-ended) on standard input, paths relative to the directory in ARGV. */
+const LCHOWN = 'BEGIN { $to = shift } chomp; my ($u, $g, $p) = split / /, $_, 3; lchown($u, $g, "$to/$p") or die "chown $to/$p: $!\\n"';
+
 export const shellQuote = (text: string) => `'${text.replaceAll("'", `'"'"'`)}'`;
 
 export function prepareScript(input: PrepareInput): PreparePlan {
   const marker = `@@atelier-${randomBytes(6).toString('hex')}`;
   const seconds = (input.commandTimeoutMs / 1000).toFixed(3);
-  const lines = [`step() { printf '\\n${marker} step %s\\n' "$1"; }`, `fail() { printf '\\n${marker} fail %s %s\\n' "$1" "$2"; exit 1; }`];
-  if (input.unpack) {
-    lines.push('step files', 'tar -x --no-same-owner -f - -C / 2>&1 || fail files $?');
-    for (const o of input.owners) lines.push(`chown -h ${o.uid}:${o.gid} -- ${shellQuote(o.path)} 2>&1 || fail files $?`);
+  const skeleton = input.skeleton ?? SKELETON;
+  const lines = [
+    'set -o pipefail',
+    `step() { printf '\\n${marker} step %s\\n' "$1"; }`,
+    `fail() { printf '\\n${marker} fail %s %s\\n' "$1" "$2"; exit 1; }`,
+  ];
+  if (input.fill.length > 0 || input.seeded) lines.push('step files');
+  for (const dir of input.fill) {
+    const from = shellQuote(`${skeleton}${dir}`);
+    const to = shellQuote(dir);
+    // Modes first, as root's files, then owners: once a file is www-data's, root may change its mode only
+    // with CAP_FOWNER, which most hosts lack (`cp -a` does it the other way round).
+    lines.push(`if [ -d ${from} ]; then cp -dR --preserve=mode,timestamps,links ${from}/. ${to}/ 2>&1 || fail files $?`);
+    if (input.keepOwners) {
+      // One process for every owner (a chown each costs more than the copy): perl-base is in every Debian.
+      lines.push(
+        `  (cd ${from} && find . \\( ! -uid 0 -o ! -gid 0 \\) -printf '%U %G %p\\0' | perl -0 -MPOSIX=lchown -ne ${shellQuote(LCHOWN)} ${to}) 2>&1 || fail files $?`,
+      );
+    }
+    lines.push('fi');
+  }
+  if (input.seeded) {
+    // Base64 lines never contain the here-document's end word.
+    const encoded = input.seeded.toString('base64').replace(/.{1,76}/g, '$&\n');
+    lines.push(`base64 -d <<'@@SEEDED' | tar -x --no-same-owner -f - -C / 2>&1 || fail files $?`, `${encoded}@@SEEDED`);
+  }
+  if (input.peers.length > 0 && input.boot.length > 0) {
+    // Hosts start side by side; a boot command may name another host (nginx resolves its upstream).
+    const names = input.peers.map(shellQuote).join(' ');
+    lines.push(
+      'step network',
+      `timeout ${seconds} sh -c 'for h in "$@"; do until getent hosts "$h" >/dev/null; do sleep 0.05; done; done' - ${names} 2>&1 || fail network $?`,
+    );
   }
   input.boot.forEach((command, i) => {
     lines.push(`step ${i}`, `timeout -k 2 ${seconds} bash -c ${shellQuote(command)} </dev/null 2>&1 || fail ${i} $?`);
   });
   lines.push(`printf '\\n${marker} done\\n'`);
-  return { script: lines.join('\n'), timeoutMs: input.commandTimeoutMs * (input.boot.length + 1) + 5000, marker };
+  return { script: `${lines.join('\n')}\n`, timeoutMs: input.commandTimeoutMs * (input.boot.length + 1) + 5000, marker };
 }
 
 export type PrepareOutcome =
   | { ok: true }
-  | { ok: false; step: 'files' | 'unknown'; exitCode: number; output: string }
+  | { ok: false; step: 'files' | 'network' | 'unknown'; exitCode: number; output: string }
   | { ok: false; step: number; exitCode: number; output: string };
 
-/** What happened, from the script's output and exit code. */
-export function prepareOutcome(plan: PreparePlan, stdout: string, exitCode: number): PrepareOutcome {
+/**
+ * What happened, from the script's output so far: undefined while it runs. `ended` says that no more
+ * output will come (the host stopped): without a marker, that is a failure.
+ */
+export function prepareOutcome(plan: PreparePlan, stdout: string, ended: boolean): PrepareOutcome | undefined {
   const at = (text: string) => stdout.lastIndexOf(`${plan.marker} ${text}`);
-  if (exitCode === 0 && at('done') >= 0) return { ok: true };
   const failed = new RegExp(`${plan.marker} fail (\\S+) (\\d+)`).exec(stdout);
-  if (!failed) return { ok: false, step: 'unknown', exitCode, output: stdout.trim() };
+  if (!failed) {
+    if (at('done') >= 0) return { ok: true };
+    return ended ? { ok: false, step: 'unknown', exitCode: -1, output: stdout.trim() } : undefined;
+  }
   const name = failed[1]!;
   const start = at(`step ${name}`);
   const output = stdout.slice(start >= 0 ? stdout.indexOf('\n', start) + 1 : 0, failed.index).trim();
-  const step = name === 'files' ? 'files' : Number(name);
+  const step = name === 'files' || name === 'network' ? name : Number(name);
   return { ok: false, step, exitCode: Number(failed[2]), output } as PrepareOutcome;
 }

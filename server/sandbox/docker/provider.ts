@@ -1,6 +1,5 @@
 // The Docker provider: a lab is one internal bridge network plus one hardened container per host.
 // Works with the Docker Engine API and Podman's Docker-compatible socket (docs/providers.md).
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import type { Lab, LabHost } from '../../../sandbox/labs/schema.ts';
@@ -28,11 +27,11 @@ import {
   type TerminalOptions,
   type TerminalSession,
 } from '../provider.ts';
-import { readSeededFiles, tarOf, type ArchiveEntry } from './archive.ts';
+import { readSeededFiles, tarOf } from './archive.ts';
 import { bounded, closeEngine, connectEngine, engineMessage, isConflict, isNotFound, statusCode } from './engine.ts';
 import { hangUpStrayShells, openShell, runCommand } from './exec.ts';
 import { ensureHostFirewall, firewallInPlace } from './firewall.ts';
-import { hostContainerSpec, isStorageQuotaUnsupported } from './host-spec.ts';
+import { cpuCap, hostContainerSpec, isStorageQuotaUnsupported } from './host-spec.ts';
 import {
   assembleLabs,
   bridgeName,
@@ -46,8 +45,9 @@ import {
   networkName,
   type Naming,
 } from './labels.ts';
-import { concatTars, coveringDir, joinTars, snapshotImage, writableDirs, type DirSnapshot, type WritableDir } from './rootfs.ts';
-import { prepareOutcome, prepareScript } from './prepare.ts';
+import { writableDirs, type WritableDir } from './rootfs.ts';
+import { prepareScript, type PreparePlan } from './prepare.ts';
+import { startAndPrepare } from './start-host.ts';
 import { pickSubnet } from './subnets.ts';
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
@@ -77,8 +77,9 @@ interface HostPlan {
   host: LabHost;
   image: string;
   name: string;
-  files: ArchiveEntry[];
-  writable: { dirs: WritableDir[]; snapshots: Map<string, DirSnapshot | null> } | undefined;
+  /** read-only root filesystem: the writable directories */
+  writable: WritableDir[] | undefined;
+  prepare: PreparePlan;
 }
 
 export class DockerProvider implements SandboxProvider {
@@ -95,8 +96,6 @@ export class DockerProvider implements SandboxProvider {
   readonly #terminals = new Set<string>();
   /** labId → definition id: immutable for a lab's life, so cached */
   readonly #definitionIds = new Map<string, string>();
-  /** image id + paths → directory contents (read-only root filesystem mode) */
-  readonly #snapshots = new Map<string, Promise<DirSnapshot | null>>();
   /** unknown until the first creation tries it (writable root filesystem mode only) */
   #storageQuota: boolean | undefined;
   #initialized: Promise<void> | undefined;
@@ -130,12 +129,6 @@ export class DockerProvider implements SandboxProvider {
   init(): Promise<void> {
     this.#initialized ??= (async () => {
       await bounded('ping', this.#t.engineMs, (signal) => this.#system.ping({ abortSignal: signal }));
-      // Reading the image's directories takes seconds: done now, not at the first learner's creation.
-      if (this.#config.host.rootfs === 'readonly') {
-        this.#snapshot(this.#images('atelier-lab'), Object.keys(this.#config.host.writable)).catch((err) =>
-          this.#log(`image not read ahead: ${engineMessage(err)}`),
-        );
-      }
       if (this.#config.firewall === 'off') {
         this.#warn("host firewall management is off (ATELIER_FIREWALL=off): the operator must keep labs away from this machine's services");
         return;
@@ -211,73 +204,35 @@ export class DockerProvider implements SandboxProvider {
       spec.definition.hosts.map((h) => h.name),
     );
     step();
-    const containers = await settled(
-      plans.map(async (p) => {
-        const container = await this.#createContainer(p, network, labels);
-        step();
-        await bounded('container start', this.#t.engineMs, (signal) => container.start({ abortSignal: signal }));
-        return container;
-      }),
-    );
+    // Every host is created before any starts (a missing image fails before anything runs); then all
+    // start at once, each prepared by its own init, whose boot waits until every host's name resolves.
+    const containers = await settled(plans.map((p) => this.#createContainer(p, network, labels)));
     step();
-    // Hosts are prepared side by side (names already resolve: every container is on the network).
-    await settled(plans.map((p, i) => this.#prepare(containers[i]!, p, spec.definition.id)));
+    await settled(plans.map((p, i) => this.#startAndPrepare(containers[i]!, p, spec.definition.id)));
   }
 
-  /** Everything that can fail without the engine is checked first (files, images, names). */
+  /** Everything that can fail without the engine is checked first (files, names, the preparation). */
   async #plan(spec: LabSpec): Promise<HostPlan[]> {
     const readonly = this.#config.host.rootfs === 'readonly';
     return settled(
       spec.definition.hosts.map(async (host) => {
         if (!HOST_NAME.test(host.name)) throw new LabCreateError(`bad host name ${JSON.stringify(host.name)}`);
-        const image = this.#images(host.image);
         const files = await readSeededFiles(host, this.#filesRoot).catch((err) => {
           throw new LabCreateError((err as Error).message, { cause: err });
         });
-        let writable: HostPlan['writable'];
-        if (readonly) {
-          const dirs = writableDirs(host, this.#config.host.writable, this.#config.host.seedDirMb);
-          writable = {
-            dirs,
-            snapshots: await this.#snapshot(
-              image,
-              dirs.map((d) => d.path),
-            ),
-          };
-        }
-        return { host, image, name: containerName(this.#naming, spec.labId, host.name), files, writable };
+        const writable = readonly ? writableDirs(host, this.#config.host.writable, this.#config.host.seedDirMb) : undefined;
+        const prepare = prepareScript({
+          fill: (writable ?? []).map((d) => d.path),
+          // Without CHOWN the copies belong to root (the host's root could not give them away either).
+          keepOwners: host.capabilities.includes('CHOWN'),
+          seeded: files.length > 0 ? await tarOf(files) : undefined,
+          peers: spec.definition.hosts.map((h) => h.name),
+          boot: host.boot,
+          commandTimeoutMs: this.#t.execMs,
+        });
+        return { host, image: this.#images(host.image), name: containerName(this.#naming, spec.labId, host.name), writable, prepare };
       }),
     );
-  }
-
-  /** The image's content of each path, read once per image and path. */
-  async #snapshot(image: string, paths: string[]): Promise<Map<string, DirSnapshot | null>> {
-    const inspected = await bounded('image inspect', this.#t.engineMs, (signal) =>
-      this.#docker.getImage(image).inspect({ abortSignal: signal } as {}),
-    ).catch((err) => {
-      if (isNotFound(err)) throw new LabCreateError(`image ${image} not found (build it: npm run image)`, { cause: err });
-      throw err;
-    });
-    const key = (path: string) => `${inspected.Id} ${path}`;
-    const missing = paths.filter((p) => !this.#snapshots.has(key(p)));
-    if (missing.length > 0) {
-      // Labelled like a lab (without a network), so that a crash leaves it to the reaper.
-      const labels = labLabels(this.#naming, {
-        labId: `snapshot${randomBytes(6).toString('hex')}`,
-        owner: '',
-        definitionId: '',
-        createdAt: new Date(),
-        expiresAt: new Date(),
-      });
-      const all = snapshotImage(this.#docker, image, missing, labels, this.#t.engineMs);
-      for (const p of missing) {
-        const one = all.then((m) => m.get(p) ?? null);
-        this.#snapshots.set(key(p), one);
-        one.catch(() => this.#snapshots.delete(key(p)));
-      }
-    }
-    const found = await Promise.all(paths.map(async (p) => [p, await this.#snapshots.get(key(p))!] as const));
-    return new Map(found);
   }
 
   async #createNetwork(labId: string, labels: Record<string, string>, hosts: string[]): Promise<string> {
@@ -348,71 +303,28 @@ export class DockerProvider implements SandboxProvider {
     }
   }
 
-  /**
-   * Image content into the writable directories and the lab's seeded files, then the boot commands, in
-   * one exec per host (prepare.ts): the files as one archive unpacked by `tar` inside the started host.
-   * The engine's archive API costs a fixed ~0.3 s per call, one call per directory on a read-only root,
-   * serialized per container; it stays the way for a host that may not chown (no CAP_CHOWN) the image
-   * files that are not root's.
-   */
-  async #prepare(container: Docker.Container, plan: HostPlan, definitionId: string): Promise<void> {
-    const parts: Buffer[] = [];
-    const owners: DirSnapshot['owners'] = [];
-    for (const dir of plan.writable?.dirs ?? []) {
-      const snap = plan.writable!.snapshots.get(dir.path);
-      if (!snap || snap.entries === 0) continue;
-      parts.push(snap.rooted);
-      owners.push(...snap.owners);
+  /** Starts a host and waits for its init to prepare it; a failure names the step and shows its output. */
+  async #startAndPrepare(container: Docker.Container, plan: HostPlan, definitionId: string): Promise<void> {
+    const outcome = await startAndPrepare(this.#docker, container, plan.prepare, this.#t.engineMs);
+    if (outcome.ok) {
+      const cap = cpuCap(this.#config.host);
+      if (cap) await bounded('container update (CPU cap)', this.#t.engineMs, (signal) => container.update({ ...cap, abortSignal: signal }));
+      return;
     }
-    let unpack: Buffer[] | undefined;
-    if (owners.length > 0 && !plan.host.capabilities.includes('CHOWN')) {
-      await this.#fillByArchiveApi(container, plan);
-      owners.length = 0;
-    } else {
-      if (plan.files.length > 0) parts.push(await tarOf(plan.files));
-      if (parts.length > 0) unpack = joinTars(parts);
-    }
-    if (!unpack && plan.host.boot.length === 0) return;
-    const prepare = prepareScript({ unpack: unpack !== undefined, owners, boot: plan.host.boot, commandTimeoutMs: this.#t.execMs });
-    const r = await runCommand(this.#docker, plan.name, prepare.script, {
-      timeoutMs: prepare.timeoutMs,
-      engineTimeoutMs: this.#t.engineMs,
-      ...(unpack ? { input: unpack } : {}),
-    });
-    const outcome = prepareOutcome(prepare, r.stdout, r.exitCode);
-    if (outcome.ok) return;
-    const output = `${outcome.output}${r.stderr ? `\n${r.stderr}` : ''}`.trim().split('\n').slice(-15).join('\n');
-    const timedOut = outcome.exitCode === 124 || outcome.exitCode === 137 || r.timedOut;
+    const output = outcome.output.split('\n').slice(-15).join('\n');
+    const timedOut = outcome.exitCode === 124 || outcome.exitCode === 137 || outcome.timedOut;
     if (typeof outcome.step === 'number') {
       throw new LabCreateError(
         `lab ${definitionId}: boot command of host ${plan.host.name} failed (exit ${outcome.exitCode}${timedOut ? ', timed out' : ''}): ${plan.host.boot[outcome.step]}\n${output}`,
       );
     }
+    const what = {
+      files: 'copying files',
+      network: 'the other hosts never appeared on the network',
+      unknown: timedOut ? 'no answer' : 'the host stopped',
+    }[outcome.step];
     throw new LabCreateError(
-      `lab ${definitionId}: preparing host ${plan.host.name} failed (${outcome.step === 'files' ? 'copying files' : 'no answer'}, exit ${outcome.exitCode}${timedOut ? ', timed out' : ''})\n${output}`,
-    );
-  }
-
-  /** The engine's archive API: one call per non-empty directory, all at once. */
-  async #fillByArchiveApi(container: Docker.Container, plan: HostPlan): Promise<void> {
-    const put = (archive: Buffer, path: string) =>
-      bounded(`copy files to ${plan.name}:${path}`, this.#t.engineMs, (signal) =>
-        container.putArchive(archive, { path, abortSignal: signal } as {}),
-      );
-    // On a read-only root filesystem, an archive must land inside a writable directory.
-    const seeds = new Map<string, ArchiveEntry[]>();
-    for (const f of plan.files) {
-      const dir = coveringDir(plan.writable!.dirs, f.path)!;
-      seeds.set(dir, [...(seeds.get(dir) ?? []), { ...f, path: dir === '/' ? f.path : f.path.slice(dir.length) }]);
-    }
-    await settled(
-      plan.writable!.dirs.map(async (dir) => {
-        const snap = plan.writable!.snapshots.get(dir.path);
-        const own = seeds.get(dir.path);
-        const image = snap && snap.entries > 0 ? snap.archive : undefined;
-        const archive = own ? (image ? concatTars(image, await tarOf(own)) : await tarOf(own)) : image;
-        if (archive) await put(archive, dir.path);
-      }),
+      `lab ${definitionId}: preparing host ${plan.host.name} failed (${what}${outcome.exitCode >= 0 ? `, exit ${outcome.exitCode}` : ''}${timedOut ? ', timed out' : ''})\n${output}`,
     );
   }
 
