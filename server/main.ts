@@ -1,5 +1,6 @@
 // Production server: the built site, the lab API, the terminal WebSocket (one port) and the preview
 // proxy (its own port, hence its own origin).
+import { writeHeapSnapshot } from 'node:v8';
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { createBackend } from './backend.ts';
@@ -59,6 +60,14 @@ if (process.send) {
         memory: process.memoryUsage(),
         collected: typeof (globalThis as { gc?: unknown }).gc === 'function',
       });
+      return;
+    }
+    // A heap snapshot after a full collection, written where asked (benchmarks compare two of them).
+    if (typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'atelier:heap-snapshot') {
+      const path = (m as { path?: unknown }).path;
+      if (typeof path !== 'string') return;
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send?.({ t: 'atelier:heap-snapshot', path: writeHeapSnapshot(path) });
       return;
     }
     if (m !== 'atelier:metrics') return;

@@ -6,6 +6,7 @@
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { SERVER_NODE_FLAGS } from './node-flags.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const entry = resolve(process.argv[2] ?? resolve(root, 'server/main.ts'));
@@ -53,7 +54,7 @@ function writeStatus(): void {
 function start(): void {
   const startedAt = Date.now();
   // With an IPC channel the server stops by itself if this supervisor dies (server/main.ts).
-  const running = fork(entry, [], { stdio: ['inherit', 'inherit', 'pipe', 'ipc'] });
+  const running = fork(entry, [], { execArgv: SERVER_NODE_FLAGS, stdio: ['inherit', 'inherit', 'pipe', 'ipc'] });
   child = running;
   status.child = running.pid ?? 0;
   writeStatus();

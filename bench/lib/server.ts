@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { listeningUrl } from '../../tests/helpers/server.ts';
+import { SERVER_NODE_FLAGS } from '../../server/node-flags.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -59,6 +60,7 @@ export async function startBenchServer(name: string, env: Record<string, string>
     ...env,
   };
   const child: ChildProcess = fork(resolve(root, 'server/main.ts'), [], {
+    execArgv: SERVER_NODE_FLAGS,
     cwd: root,
     env: { ...process.env, ...fullEnv },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { listeningUrl } from './server.ts';
+import { SERVER_NODE_FLAGS } from '../../server/node-flags.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -22,6 +23,10 @@ export interface Backend {
   output(): string;
   /** resident memory now, in bytes (0 once it is gone) */
   rssBytes(): number;
+  /** writes a heap snapshot of the server after a full collection to `path` (returns it) */
+  heapSnapshot(path: string): Promise<string>;
+  /** process.memoryUsage() of the server right after a full garbage collection (it runs with --expose-gc) */
+  memoryAfterGc(): Promise<NodeJS.MemoryUsage>;
   /** resident memory right after a full garbage collection (the server runs with --expose-gc), bytes */
   rssAfterGc(): Promise<number>;
   /** still running? */
@@ -45,7 +50,7 @@ export function securityEnv(name: string, extra: Record<string, string> = {}): R
 export async function startBackend(env: Record<string, string>): Promise<Backend> {
   const fullEnv = { PORT: '0', ATELIER_PREVIEW_PORT: '0', HOST: '127.0.0.1', ...env };
   // An IPC channel: the server answers "atelier:gc", and stops by itself if this process dies.
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', 'server/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', ...SERVER_NODE_FLAGS, 'server/main.ts'], {
     cwd: root,
     env: { ...process.env, ...fullEnv },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -60,6 +65,12 @@ export async function startBackend(env: Record<string, string>): Promise<Backend
   const local = (u: string) => u.replace('//0.0.0.0:', '//127.0.0.1:');
   const previewUrl = local(/preview on (http:\/\/[^\s]+)/.exec(out)?.[1] ?? '');
   const pid = child.pid!;
+  const memoryAfterGc = async () => {
+    child.send('atelier:gc');
+    const [answer] = (await once(child, 'message')) as [{ t: string; memory: NodeJS.MemoryUsage; collected: boolean }];
+    if (!answer.collected) throw new Error('the server was not started with --expose-gc');
+    return answer.memory;
+  };
   return {
     url: local(url),
     previewUrl,
@@ -76,11 +87,12 @@ export async function startBackend(env: Record<string, string>): Promise<Backend
         return 0;
       }
     },
-    async rssAfterGc() {
-      child.send('atelier:gc');
-      const [answer] = (await once(child, 'message')) as [{ t: string; memory: NodeJS.MemoryUsage; collected: boolean }];
-      if (!answer.collected) throw new Error('the server was not started with --expose-gc');
-      return answer.memory.rss;
+    memoryAfterGc,
+    rssAfterGc: async () => (await memoryAfterGc()).rss,
+    async heapSnapshot(path) {
+      child.send({ t: 'atelier:heap-snapshot', path });
+      const [answer] = (await once(child, 'message')) as [{ t: string; path: string }];
+      return answer.path;
     },
     alive: () => !exited,
     async kill(signal) {

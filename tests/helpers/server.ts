@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
+import { SERVER_NODE_FLAGS } from '../../server/node-flags.ts';
 
 export interface RunningServer {
   url: string;
@@ -15,7 +16,7 @@ export interface RunningServer {
 const root = resolve(import.meta.dirname, '..', '..');
 
 export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['server/main.ts'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'server/main.ts'], {
     cwd: root,
     env: { ...process.env, PORT: '0', ATELIER_PREVIEW_PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,8 @@
 // (ATELIER_FUZZ_FRAMES=1000000 for the benchmark), over a few connections. Properties: the server never
 // crashes and keeps answering, nothing reaches another learner's lab, and no exec session is left behind.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { MAX_FRAME_BYTES } from '../../protocol/terminal.ts';
@@ -175,7 +177,14 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers
   const victimBytes = victim.received;
   const victimExecs = await runningExecs(containerName(victimLabId, 'web'));
   const rssBefore = server.rssBytes();
-  const gcBefore = await server.rssAfterGc();
+  // The benchmark asks for heap snapshots to tell what grows. Writing one leaves the process larger, so
+  // the first comes before the "before" figure.
+  const heapDir = process.env.ATELIER_FUZZ_HEAP_DIR;
+  if (heapDir) await server.heapSnapshot(join(heapDir, 'before.heapsnapshot'));
+  const smaps = (name: string) => heapDir && writeFileSync(join(heapDir, name), readFileSync(`/proc/${server.pid}/smaps`));
+  const memoryBefore = await server.memoryAfterGc();
+  const gcBefore = memoryBefore.rss;
+  smaps('before.smaps');
   let peakRss = rssBefore;
   const slots: Slot[] = [
     { attach: true, term: null },
@@ -223,7 +232,10 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers
   const victimExecsAfter = await runningExecs(containerName(victimLabId, 'web'));
   const fuzzExecsAfter = await runningExecs(containerName(fuzzLabId, 'web'));
   // What stays once everything is collected: a leak, unlike a heap not yet collected, survives a full GC.
-  const gcAfter = await server.rssAfterGc();
+  const memoryAfter = await server.memoryAfterGc();
+  const gcAfter = memoryAfter.rss;
+  smaps('after.smaps');
+  if (heapDir) await server.heapSnapshot(join(heapDir, 'after.heapsnapshot'));
   const gcGrowthMiB = (gcAfter - gcBefore) / 2 ** 20;
 
   const figure =
@@ -235,7 +247,7 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: the server stays up, answers
   // For the benchmark (bench/scenarios/fuzz.ts), which runs this file with a million frames.
   const crashed = !server.alive() || /Uncaught|unhandled|TypeError|RangeError/.test(server.output());
   console.log(
-    `# fuzz-result ${JSON.stringify({ ...stats, seconds, rssBeforeMiB: rssBefore / 2 ** 20, rssPeakMiB: peakRss / 2 ** 20, rssGcBeforeMiB: gcBefore / 2 ** 20, rssGcAfterMiB: gcAfter / 2 ** 20, shellsLeft: left, engineExecsLeft: fuzzExecsAfter, crashed })}`,
+    `# fuzz-result ${JSON.stringify({ ...stats, seconds, rssBeforeMiB: rssBefore / 2 ** 20, rssPeakMiB: peakRss / 2 ** 20, rssGcBeforeMiB: gcBefore / 2 ** 20, rssGcAfterMiB: gcAfter / 2 ** 20, memoryBefore, memoryAfter, shellsLeft: left, engineExecsLeft: fuzzExecsAfter, crashed })}`,
   );
   t.diagnostic(figure);
 
