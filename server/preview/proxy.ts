@@ -18,6 +18,11 @@ export interface PreviewResult {
   status: number;
   statusText: string;
   at: number;
+  /**
+   * Increases with every result recorded (starting from the clock, so also across restarts): the panel
+   * takes a result for the page it just loaded only if it is newer than the one it showed before.
+   */
+  seq: number;
 }
 
 /**
@@ -27,9 +32,11 @@ export interface PreviewResult {
  */
 export class PreviewStatuses {
   readonly #last = new Map<string, PreviewResult>();
-  record(labId: string, result: PreviewResult): void {
+  #seq = 0;
+  record(labId: string, result: Omit<PreviewResult, 'seq'>): void {
+    this.#seq = Math.max(this.#seq + 1, Date.now());
     this.#last.delete(labId);
-    this.#last.set(labId, result);
+    this.#last.set(labId, { ...result, seq: this.#seq });
     if (this.#last.size > 10_000) this.#last.delete(this.#last.keys().next().value!);
   }
   get(labId: string): PreviewResult | undefined {
@@ -88,8 +95,7 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     labs.touch(labId);
 
     const record = (status: number, statusText: string) => {
-      const dest = req.headers['sec-fetch-dest'];
-      if (dest === 'image' || dest === 'script' || dest === 'style') return; // the page's own status is what the student sees
+      if (!isNavigation(req)) return; // the page's own status is what the student sees, not what it loads or fetches
       opts.statuses?.record(labId, { path, status, statusText, at: Date.now() });
     };
     const upstream = request({
@@ -152,6 +158,17 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     req.on('error', () => upstream.destroy());
     req.pipe(limit).pipe(slot.meter()).pipe(upstream);
   };
+}
+
+/**
+ * A page loaded in the panel's frame or a tab (a navigation), not an image, a script or a fetch() of
+ * that page. Browsers send Fetch Metadata to secure and local origins only; elsewhere a request for HTML
+ * is taken for a navigation.
+ */
+export function isNavigation(req: IncomingMessage): boolean {
+  const mode = req.headers['sec-fetch-mode'];
+  if (mode !== undefined) return mode === 'navigate';
+  return (req.headers.accept ?? '').includes('text/html');
 }
 
 /**

@@ -8,7 +8,7 @@ import { BACKOFF_FIRST_MS, BACKOFF_MAX_MS, reconnectDelay } from '../../site/isl
 import { FlowAccountant } from '../../site/islands/lab/flow.ts';
 import { binaryStringFrames, splitFrames, textFrames } from '../../site/islands/lab/frames.ts';
 import { commandText, decodeCopyData } from '../../site/islands/lab/run-text.ts';
-import { pathIn, resolvePreviewPath } from '../../site/islands/lab/preview.ts';
+import { pathIn, previewChip, resolvePreviewPath } from '../../site/islands/lab/preview.ts';
 import { colorModeOf, terminalTheme } from '../../site/islands/lab/theme.ts';
 import { LabApiError, parseLabInfo } from '../../site/islands/lab/api.ts';
 import { sentence } from '../../site/islands/lab/strings.ts';
@@ -185,6 +185,20 @@ describe('preview address', () => {
   test('the address bar shows the path inside the lab', () => {
     assert.equal(pathIn(base, new URL(`${base.href}a/b.php?q=1`)), '/a/b.php?q=1');
     assert.equal(pathIn(base, base), '/');
+  });
+
+  test('the chip: « chargement… » while the page comes, then its status, and nothing when unknown', () => {
+    assert.deepEqual(previewChip('loading'), { text: 'chargement…', cls: '' });
+    assert.deepEqual(previewChip('result', { path: '/', status: 503, statusText: 'Service Unavailable', seq: 1 }), {
+      text: 'HTTP 503 Service Unavailable',
+      cls: '5',
+    });
+    assert.deepEqual(previewChip('result', { path: '/', status: 200, statusText: '', seq: 2 }), { text: 'HTTP 200', cls: '2' });
+    assert.deepEqual(previewChip('result', { path: '/', status: 0, statusText: 'pas de réponse du serveur web du lab', seq: 3 }), {
+      text: 'pas de réponse du serveur web du lab',
+      cls: '5',
+    });
+    assert.deepEqual(previewChip('unknown'), { text: '', cls: '' });
   });
 });
 

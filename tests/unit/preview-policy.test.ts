@@ -1,6 +1,7 @@
 // What the preview lets through and what it may cost: the status line and headers a browser gets for a
 // lab's answer (response-headers.ts), the per-lab budget of requests and bytes (lab-budget.ts), and the
-// cached preview targets that keep anonymous requests from driving the engine (preview-targets.ts).
+// cached preview targets that keep anonymous requests from driving the engine (preview-targets.ts), and
+// which answers are the status of the page the panel's chip shows (proxy.ts).
 // The security test tests/security/lab-answers.test.ts sends the same kinds of answers from a real lab.
 import assert from 'node:assert/strict';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,6 +12,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { PreviewTargets, type PreviewTargetSource } from '../../server/labs/preview-targets.ts';
 import { LabBudgets } from '../../server/preview/lab-budget.ts';
+import { isNavigation, PreviewStatuses } from '../../server/preview/proxy.ts';
 import { previewResponseHeaders, SANDBOX, statusLine } from '../../server/preview/response-headers.ts';
 import { LabNotFoundError, type PreviewTarget } from '../../server/sandbox/provider.ts';
 
@@ -383,5 +385,47 @@ describe('PreviewTargets', () => {
     now += 5000;
     await rejectsNotFound(targets.get('lab-gone'));
     assert.equal(e.targetCalls('lab-gone'), 0);
+  });
+});
+
+describe('the status the « Navigateur » chip shows', () => {
+  const request = (headers: Record<string, string>) => {
+    const req = new IncomingMessage(new Socket());
+    req.headers = headers;
+    return req;
+  };
+
+  test('only a navigation is the page’s status: not what the page loads or fetches', () => {
+    assert.equal(isNavigation(request({ 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' })), true);
+    assert.equal(isNavigation(request({ 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' })), true);
+    for (const [mode, dest] of [
+      ['cors', 'empty'],
+      ['no-cors', 'image'],
+      ['no-cors', 'script'],
+      ['cors', 'font'],
+      ['same-origin', 'empty'],
+    ]) {
+      assert.equal(isNavigation(request({ 'sec-fetch-mode': mode!, 'sec-fetch-dest': dest! })), false, `${mode} ${dest}`);
+    }
+  });
+
+  test('without Fetch Metadata (plain http elsewhere than localhost), a request for HTML counts', () => {
+    assert.equal(isNavigation(request({ accept: 'text/html,application/xhtml+xml,*/*;q=0.8' })), true);
+    assert.equal(isNavigation(request({ accept: '*/*' })), false);
+    assert.equal(isNavigation(request({})), false);
+  });
+
+  test('each result is newer than the one before, also across a restart', () => {
+    const a = new PreviewStatuses();
+    a.record('lab-a', { path: '/', status: 200, statusText: 'OK', at: 1 });
+    const first = a.get('lab-a')!.seq;
+    a.record('lab-b', { path: '/', status: 502, statusText: 'Bad Gateway', at: 2 });
+    a.record('lab-a', { path: '/', status: 503, statusText: 'Service Unavailable', at: 3 });
+    const second = a.get('lab-a')!.seq;
+    assert.ok(second > first);
+    assert.equal(a.get('lab-a')!.status, 503);
+    const restarted = new PreviewStatuses();
+    restarted.record('lab-a', { path: '/', status: 200, statusText: 'OK', at: 4 });
+    assert.ok(restarted.get('lab-a')!.seq >= first, 'a restarted server counts on from the clock');
   });
 });

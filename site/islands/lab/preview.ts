@@ -1,8 +1,35 @@
 // The « Navigateur » tab: the lab's web host as the preview proxy serves it, from another origin, in a
 // sandboxed iframe. The address bar holds the path inside the lab; each time the tab is shown the page
-// is fetched again, since the learner usually comes here right after changing the server.
+// is fetched again, since the learner usually comes here right after changing the server (the proxy
+// answers with Cache-Control: no-store and no validators, so the browser never shows a kept copy).
+//
+// The chip beside the address is the HTTP status of the page on screen, which the iframe cannot tell its
+// parent: the proxy records the status of each page it serves (navigations only) and the lab API gives
+// the last one. From the moment a page is asked for, the chip says « chargement… »; once that page has
+// loaded it shows the recorded status if it is newer than the one shown before, and nothing otherwise:
+// never the status of the page that was there before.
+import { PREVIEW_TEXT } from './strings.ts';
+
+/** What the lab API says of the last page the preview served (docs/protocol.md, preview-status). */
+export interface PreviewResult {
+  path: string;
+  status: number;
+  statusText: string;
+  seq: number;
+}
+
+export type ChipKind = 'loading' | 'unknown' | 'result';
+
+/** The chip's text and colour class ('2', '4', '5'… or '' for none). */
+export function previewChip(kind: ChipKind, result?: PreviewResult): { text: string; cls: string } {
+  if (kind === 'loading') return { text: PREVIEW_TEXT.loading, cls: '' };
+  if (kind === 'unknown' || !result) return { text: '', cls: '' };
+  if (!result.status) return { text: result.statusText, cls: '5' };
+  return { text: `HTTP ${result.status} ${result.statusText}`.trim(), cls: String(Math.floor(result.status / 100)) };
+}
 
 export class PreviewView {
+  readonly #panel: HTMLElement;
   readonly #form: HTMLFormElement;
   readonly #input: HTMLInputElement;
   readonly #frame: HTMLIFrameElement;
@@ -12,28 +39,31 @@ export class PreviewView {
   readonly #status: HTMLOutputElement;
   readonly #lab: string;
   #base: URL | null = null;
+  /** one more each time a page is asked for: a late answer about an earlier page is dropped */
+  #generation = 0;
+  /** the newest result shown so far: an older or equal one is not about the page just loaded */
+  #shownSeq = 0;
 
   constructor(root: HTMLElement) {
+    this.#panel = root;
     this.#form = need(root.querySelector('form'), 'form');
     this.#input = need(root.querySelector('input'), 'input');
     this.#frame = need(root.querySelector('iframe'), 'iframe');
     this.#open = need(root.querySelector('a[target="_blank"]'), 'open link');
     this.#reload = need(root.querySelector('[data-action="preview-reload"]'), 'reload button');
+    this.#status = need(root.querySelector('output.lab__http-status'), 'status');
     this.#placeholder = root.querySelector('.lab__preview-empty');
     this.#form.addEventListener('submit', (e) => {
       e.preventDefault();
       this.load();
     });
     this.#reload.addEventListener('click', () => this.load());
-    // The HTTP status of the page (502, 503…), which the iframe cannot tell its parent: asked of the API.
     this.#lab = root.closest('atelier-lab')?.getAttribute('name') ?? '';
-    this.#status = document.createElement('output');
-    this.#status.className = 'lab__http-status';
-    this.#status.setAttribute('aria-live', 'polite');
-    this.#form.after(this.#status);
+    // Also after a navigation inside the frame (a link the learner followed).
     this.#frame.addEventListener('load', () => {
+      if (!this.#base || !this.#frame.getAttribute('src') || this.#frame.getAttribute('src') === 'about:blank') return;
       root.removeAttribute('aria-busy');
-      void this.#showStatus();
+      void this.#showStatus(this.#generation);
     });
     this.#sync();
   }
@@ -43,8 +73,12 @@ export class PreviewView {
     const base = previewUrl ? new URL(previewUrl) : null;
     if (base?.href === this.#base?.href) return;
     this.#base = base;
-    if (!base) this.#frame.removeAttribute('src');
-    this.#sync();
+    // Another lab (reset) or none: what the frame shows belongs to the previous one. Removing src would
+    // keep that document on screen (HTML spec), so the frame is emptied.
+    this.#generation++;
+    this.#frame.src = 'about:blank';
+    this.#chip('unknown');
+    this.#sync(); // the panel loads the new lab's page when it selects its tab again (claimAndConnect)
   }
 
   /** Loads the path of the address bar (again). */
@@ -53,23 +87,34 @@ export class PreviewView {
     if (!url) return;
     this.#input.value = pathIn(this.#base!, url);
     this.#open.href = url.href;
-    this.#frame.closest('[role="tabpanel"]')?.setAttribute('aria-busy', 'true');
+    this.#panel.setAttribute('aria-busy', 'true');
+    this.#generation++;
+    this.#chip('loading');
     // Setting src, even to the same value, navigates again (HTML spec): a reload that needs no access
     // to the other origin's window.
     this.#frame.src = url.href;
   }
 
-  async #showStatus(): Promise<void> {
-    if (!this.#base || !this.#lab) return;
+  async #showStatus(generation: number): Promise<void> {
+    if (!this.#lab) return;
+    let result: PreviewResult | null = null;
     try {
-      const res = await fetch(`/api/labs/${this.#lab}/preview-status`, { cache: 'no-store' });
-      if (res.status !== 200) return void (this.#status.textContent = '');
-      const last = (await res.json()) as { status: number; statusText: string };
-      this.#status.textContent = last.status ? `HTTP ${last.status} ${last.statusText}` : last.statusText;
-      this.#status.dataset.class = String(Math.floor(last.status / 100));
+      const res = await fetch(`/api/labs/${encodeURIComponent(this.#lab)}/preview-status`, { cache: 'no-store' });
+      if (res.status === 200) result = (await res.json()) as PreviewResult;
     } catch {
-      this.#status.textContent = '';
+      // unknown: the chip stays empty
     }
+    if (generation !== this.#generation) return; // another page was asked for meanwhile
+    if (!result || typeof result.seq !== 'number' || result.seq <= this.#shownSeq) return this.#chip('unknown');
+    this.#shownSeq = result.seq;
+    this.#chip('result', result);
+  }
+
+  #chip(kind: ChipKind, result?: PreviewResult): void {
+    const { text, cls } = previewChip(kind, result);
+    this.#status.textContent = text;
+    this.#status.dataset.class = cls;
+    this.#status.dataset.kind = kind;
   }
 
   #url(): URL | null {

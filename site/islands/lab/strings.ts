@@ -36,6 +36,11 @@ export const TEXT = {
   previewNotReady: 'Lancez le lab pour voir ce que répond son serveur web.',
 } as const;
 
+export const PREVIEW_TEXT = {
+  /** the chip while the page asked for is on its way (its status is not known yet) */
+  loading: 'chargement…',
+} as const;
+
 export const ACTION = {
   start: 'Lancer le lab',
   newLab: 'Nouveau lab',
