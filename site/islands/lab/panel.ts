@@ -333,6 +333,7 @@ class LabPanel implements LabPanelApi {
     t.view = new TerminalView({
       container,
       label: `Terminal ${t.host} du lab`,
+      describedBy: this.#root.querySelector('.lab__keys')?.id,
       theme: this.#theme(),
       screenReaderMode: this.#screenReader,
       onData: (data) => void t.conn?.input(data),

@@ -1,6 +1,11 @@
 // One xterm.js terminal in the page: fit to its box, clickable links, Unicode 11 widths, WebGL renderer
 // when the browser has it (DOM renderer otherwise, or after a lost GPU context), copy and paste keys
-// that work in a browser (Ctrl+C must stay SIGINT, Ctrl+Shift+C opens Chromium's inspector).
+// that work in a browser (Ctrl+C must stay SIGINT, Ctrl+Shift+C opens Chromium's inspector), and a way
+// out for the keyboard (WCAG 2.1.2, no keyboard trap): Tab belongs to the shell (completion), so Escape
+// then Tab (or Shift+Tab) leaves the terminal. The Escape is held back until the next key: followed by
+// Tab it is dropped, so the shell is not left waiting for the rest of an Alt sequence; followed by any
+// other key it is sent first, then that key. The way out is written under the panel and given to screen
+// readers as the description of the terminal's input.
 import { Terminal, type ITheme } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
@@ -11,6 +16,8 @@ export interface TerminalViewOptions {
   container: HTMLElement;
   /** accessible name of the terminal's input, e.g. "Terminal web" */
   label: string;
+  /** id of the element that tells how to leave the terminal (aria-describedby of its input) */
+  describedBy?: string;
   theme: ITheme;
   screenReaderMode: boolean;
   /** text typed or pasted */
@@ -29,9 +36,13 @@ export class TerminalView {
   #webgl: WebglAddon | null = null;
   #fitQueued = false;
   #disposed = false;
+  /** an Escape waits for the next key: Tab leaves the terminal, anything else sends it */
+  #escapeHeld = false;
+  readonly #onData: (data: string) => void;
 
   constructor(o: TerminalViewOptions) {
     this.#container = o.container;
+    this.#onData = o.onData;
     this.term = new Terminal({
       allowProposedApi: true, // term.unicode (Unicode 11 widths)
       cursorBlink: true,
@@ -53,7 +64,11 @@ export class TerminalView {
     this.term.onBinary(o.onBinary);
     this.term.onResize(({ cols, rows }) => o.onResize(cols, rows));
     this.term.open(o.container);
-    this.term.textarea?.setAttribute('aria-label', o.label); // xterm's default is English
+    const input = this.term.textarea;
+    input?.setAttribute('aria-label', o.label); // xterm's default is English
+    if (o.describedBy) input?.setAttribute('aria-describedby', o.describedBy);
+    // An Escape followed by leaving the terminal (mouse, Tab) was the way out, not a key for the shell.
+    input?.addEventListener('blur', () => (this.#escapeHeld = false));
     this.fit();
     this.#observer = new ResizeObserver(() => this.#queueFit());
     this.#observer.observe(o.container);
@@ -129,7 +144,12 @@ export class TerminalView {
     });
   }
 
+  /** For xterm: false when the key is not for the shell (xterm then leaves it to the browser). */
   #key(e: KeyboardEvent): boolean {
+    if (e.type === 'keydown') {
+      const wayOut = this.#escapeKey(e);
+      if (wayOut !== undefined) return wayOut;
+    }
     if (e.type !== 'keydown' || !e.ctrlKey || e.altKey || e.metaKey) return true;
     const key = e.key.toLowerCase();
     const copy = key === 'c' && (e.shiftKey || this.term.hasSelection());
@@ -143,6 +163,23 @@ export class TerminalView {
     // (otherwise Ctrl+V would send ^V, bash's "insert next key literally", which nobody expects here).
     if (key === 'v') return false;
     return true;
+  }
+
+  /** Escape then Tab: see the top of this file. Undefined when the key is none of this business. */
+  #escapeKey(e: KeyboardEvent): boolean | undefined {
+    const plain = !e.ctrlKey && !e.altKey && !e.metaKey;
+    if (this.#escapeHeld) {
+      if (MODIFIER_KEYS.has(e.key)) return true; // Shift on its way to Shift+Tab: still held
+      this.#escapeHeld = false;
+      if (e.key === 'Tab' && plain) return false; // not sent: the browser moves the focus on
+      this.#onData('\x1b'); // any other key: the Escape was for the shell, it goes first
+    }
+    if (e.key === 'Escape' && plain && !e.shiftKey && !e.isComposing) {
+      this.#escapeHeld = true;
+      e.preventDefault();
+      return false;
+    }
+    return undefined;
   }
 
   async #startWebgl(onRenderer?: (renderer: 'webgl' | 'dom', reason?: string) => void): Promise<void> {
@@ -166,6 +203,8 @@ export class TerminalView {
     }
   }
 }
+
+const MODIFIER_KEYS = new Set(['Shift', 'Control', 'Alt', 'AltGraph', 'Meta', 'CapsLock', 'NumLock']);
 
 let webgl2: boolean | undefined;
 /** Asked once per page; the probe context is released at once (browsers cap live WebGL contexts). */

@@ -1,0 +1,132 @@
+// The chapter with a keyboard only, in Chromium against the real server and real labs: a student
+// reaches the first lab, starts it, types in its terminal, leaves the terminal (Escape then Tab, which
+// the panel writes under the terminal and gives screen readers as the terminal's description) and
+// reaches the next section, without a mouse.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
+import { connected, focused, labSelector, screenShows, waitState } from '../helpers/lab-page.ts';
+import { destroyScope, newScope } from '../helpers/scope.ts';
+import { startServer, type RunningServer } from '../helpers/server.ts';
+import { ensureSiteBuilt } from '../helpers/site-build.ts';
+
+const scope = newScope('e2e-keyboard');
+const LAB = 'apache-remote';
+
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+
+before(async () => {
+  await ensureSiteBuilt();
+  server = await startServer({ ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope });
+  browser = await launchChromium();
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.location().url.startsWith(server.previewUrl))
+      problems.push(`console: ${m.text()} (${m.location().url})`);
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await destroyScope(scope);
+});
+
+type Focus = Awaited<ReturnType<typeof focused>>;
+
+/** Presses `key` until `ok` holds for the focused element; the number of presses, or a failure after `max`. */
+async function pressUntil(key: string, ok: (f: Focus) => boolean | Promise<boolean>, max: number, what: string): Promise<number> {
+  const path: string[] = [];
+  for (let n = 1; n <= max; n++) {
+    await page.keyboard.press(key);
+    const f = await focused(page);
+    path.push(`${f.tag}${f.lab ? `[${f.lab}]` : ''} ${f.text}`.trim());
+    if (await ok(f)) return n;
+  }
+  assert.fail(`${what}: not reached with ${max} × ${key}; the focus went through:\n  ${path.slice(-15).join('\n  ')}`);
+}
+
+/** Whether the focused element comes after the element with this id in the page. */
+const focusAfter = (id: string) =>
+  page.evaluate((target) => {
+    const el = document.getElementById(target);
+    const active = document.activeElement;
+    return Boolean(el && active && active !== document.body && el.compareDocumentPosition(active) & Node.DOCUMENT_POSITION_FOLLOWING);
+  }, id);
+
+describe('a student with a keyboard only', () => {
+  test('reaches the first lab, starts it, types, leaves the terminal and reaches the next section', async () => {
+    await page.goto(`${server.url}/05-fastcgi/`);
+    const presses = await pressUntil('Tab', (f) => f.lab === LAB && f.text === 'Lancer le lab', 120, '« Lancer le lab » of the first lab');
+    await waitState(page, LAB, 'idle', 30_000); // the panel has asked whether a lab runs: none
+    assert.equal((await focused(page)).text, 'Lancer le lab', `the focus stays on « Lancer le lab » (${presses} Tab)`);
+
+    await page.keyboard.press('Enter');
+    await waitState(page, LAB, 'ready');
+    await connected(page, LAB, 'web');
+    await screenShows(page, LAB, 'web', /root@web/);
+    assert.equal((await focused(page)).inTerminal, 'web', 'after the start the keyboard types in the terminal');
+
+    // The way out is written in the panel and is the description of the terminal's input.
+    const description = await page.evaluate(() => {
+      const ids = document.activeElement?.getAttribute('aria-describedby') ?? '';
+      return ids
+        .split(/\s+/)
+        .map((id) => document.getElementById(id)?.textContent ?? '')
+        .join(' ')
+        .replace(/\s+/g, ' ');
+    });
+    assert.match(description, /Quitter le terminal au clavier : Échap puis Tab/);
+    assert.ok(await page.locator(`${labSelector(LAB)} .lab__keys`).isVisible(), 'the way out is shown, not only announced');
+
+    await page.keyboard.type('echo clavier-$((6*7))');
+    await page.keyboard.press('Enter');
+    await screenShows(page, LAB, 'web', /^clavier-42$/m);
+    await page.keyboard.press('Tab'); // bash completion: Tab alone stays in the terminal
+    assert.equal((await focused(page)).inTerminal, 'web', 'Tab alone is for the shell');
+    await page.keyboard.press('Backspace');
+
+    // Escape then another key is still an Escape for the shell (Alt+B: one word back).
+    await page.keyboard.type('echo un deux');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('b');
+    await page.keyboard.type('X');
+    await page.keyboard.press('Enter');
+    await screenShows(page, LAB, 'web', /^un Xdeux$/m);
+
+    // Escape then Shift+Tab: back to the host's tab.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Shift+Tab');
+    const back = await focused(page);
+    assert.equal(back.inTerminal, null, 'Escape then Shift+Tab leaves the terminal');
+    assert.equal(back.lab, LAB);
+    assert.match(back.text, /web/, 'to the terminal’s tab');
+
+    // Into the terminal again, out with Escape then Tab; the Escape did not reach the shell.
+    await page.keyboard.press('Tab');
+    await pressUntil('Tab', (f) => f.inTerminal === 'web', 10, 'the terminal again');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Tab');
+    const out = await focused(page);
+    assert.equal(out.inTerminal, null, `Escape then Tab leaves the terminal (focus: ${JSON.stringify(out)})`);
+    assert.notEqual(out.tag, 'body');
+    await page.keyboard.press('Shift+Tab');
+    assert.equal((await focused(page)).inTerminal, 'web', 'Shift+Tab comes back into the terminal');
+    await page.keyboard.type('echo retour-$((2*3))');
+    await page.keyboard.press('Enter');
+    await screenShows(page, LAB, 'web', /^retour-6$/m); // a left-over Escape would have eaten the "e" of echo
+
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Tab');
+    await pressUntil('Tab', () => focusAfter('avec-nginx'), 60, 'the next section (« Avec Nginx »)');
+  });
+});
+
+test('no page error and no console error of the site along the way', () => {
+  assert.deepEqual(problems, []);
+});
