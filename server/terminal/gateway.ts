@@ -126,6 +126,9 @@ export class TerminalGateway {
     );
     let labId = '';
     let helloSeen = false;
+    // A resize that comes while the shell is being attached (the panel fits the terminal once its font
+    // has loaded) is applied after: dropped, it left readline a few columns off the screen (issue 11).
+    let pendingSize: { cols: number; rows: number } | undefined;
     const helloTimer = setTimeout(() => fail('bad-message', 'aucun message hello reçu', true), this.#opts.helloTimeoutMs ?? 10_000);
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -148,6 +151,8 @@ export class TerminalGateway {
               (attached) => {
                 if (!attached) return;
                 ({ session, client, labId } = attached);
+                if (pendingSize) void session.shell.resize(pendingSize.cols, pendingSize.rows).catch(() => {});
+                pendingSize = undefined;
               },
               (err: unknown) => {
                 const [code, message] = describe(err);
@@ -158,6 +163,7 @@ export class TerminalGateway {
           }
           case 'resize':
             if (session) void session.shell.resize(msg.cols, msg.rows).catch(() => {});
+            else if (helloSeen) pendingSize = { cols: msg.cols, rows: msg.rows };
             return;
           case 'ack':
             session?.ack(msg.bytes);

@@ -211,6 +211,11 @@ export class Terminal {
     return this.#bytes;
   }
 
+  /** All output as received (kept up to 4 MiB), for a terminal emulator to draw. */
+  get raw(): string {
+    return Buffer.concat(this.#chunks).toString('utf8');
+  }
+
   /** All output as text, escape sequences and carriage returns removed. */
   get screen(): string {
     return plain(Buffer.concat(this.#chunks).toString('utf8'));
