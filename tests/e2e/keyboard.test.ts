@@ -1,7 +1,8 @@
 // The chapter with a keyboard only, in Chromium against the real server and real labs: a student
 // reaches the first lab, starts it, types in its terminal, leaves the terminal (Escape then Tab, which
 // the panel writes under the terminal and gives screen readers as the terminal's description) and
-// reaches the next section, without a mouse.
+// reaches the next section, without a mouse. A page loaded while the lab runs leaves the focus and the
+// scroll where the page puts them.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -124,6 +125,47 @@ describe('a student with a keyboard only', () => {
     await page.keyboard.press('Escape');
     await page.keyboard.press('Tab');
     await pressUntil('Tab', () => focusAfter('avec-nginx'), 60, 'the next section (« Avec Nginx »)');
+  });
+});
+
+describe('a page loaded while the lab runs', () => {
+  test('leaves the focus and the scroll where the page puts them when the terminals attach', async () => {
+    await page.goto(`${server.url}/05-fastcgi/`);
+    // Scrolled so the panel is just below the window: near enough to load and attach, not in view. Code
+    // blocks out of view are laid out at a guessed height (content-visibility: auto) until they come near
+    // it, so the page is scrolled again once its height has stayed the same for 10 frames.
+    const where = () => page.evaluate((sel) => Math.round(document.querySelector(sel)!.getBoundingClientRect().top), labSelector(LAB));
+    for (let i = 0; i < 3; i++) {
+      await page.evaluate((sel) => {
+        Object.assign(window, { __height: undefined, __still: 0 });
+        const top = document.querySelector(sel)!.getBoundingClientRect().top + scrollY;
+        scrollTo({ top: Math.max(0, top - innerHeight - 200), behavior: 'instant' });
+      }, labSelector(LAB));
+      await page.waitForFunction(
+        () => {
+          const w = window as unknown as { __height?: number; __still?: number };
+          const h = document.documentElement.scrollHeight;
+          w.__still = w.__height === h ? (w.__still ?? 0) + 1 : 0;
+          w.__height = h;
+          return w.__still >= 10;
+        },
+        undefined,
+        { polling: 'raf', timeout: 10_000 },
+      );
+      if ((await where()) > 900) break;
+    }
+    const before = await where();
+    assert.ok(before > 900, `the panel is below the window (${before} px from its top)`);
+    await waitState(page, LAB, 'ready');
+    await connected(page, LAB, 'web');
+    await screenShows(page, LAB, 'web', /root@web/);
+    const resumed = await page.locator(`${labSelector(LAB)} [role=tabpanel][data-host="web"]`).getAttribute('data-resumed');
+    assert.equal(resumed, 'true', 'the same shell, attached again');
+    const f = await focused(page);
+    assert.equal(f.tag, 'body', `the focus stays where the page put it, not in the terminal: ${JSON.stringify(f)}`);
+    // Measured on screen, not as scrollY: the browser's scroll anchoring moves scrollY when content
+    // above the window changes height, while what is shown stays put.
+    assert.ok(Math.abs((await where()) - before) <= 2, `the page did not scroll to the terminal (${before} px, now ${await where()} px)`);
   });
 });
 

@@ -11,7 +11,7 @@ import { TerminalConnection, type ConnectionState, type StateDetail } from './co
 import { setupFullscreen } from './fullscreen.ts';
 import { PreviewView } from './preview.ts';
 import { ACTION, sentence, STATE_LABEL, STATE_LABEL_ELSEWHERE, TEXT, type PanelState } from './strings.ts';
-import { setupTabs, type Tabs } from './tabs.ts';
+import { setupTabs, type SelectedBy, type Tabs } from './tabs.ts';
 import { TerminalView } from './terminal-view.ts';
 import { terminalTheme, watchColorMode, type ColorMode } from './theme.ts';
 
@@ -86,6 +86,8 @@ class LabPanel implements LabPanelApi {
   #everOpen = false;
   readonly #startDefault: string;
   #screenReader = false;
+  /** the learner asked for the lab from the start screen: the keyboard goes on in the terminal */
+  #focusOnAttach = false;
 
   constructor(root: HTMLElement) {
     this.#root = root;
@@ -103,7 +105,7 @@ class LabPanel implements LabPanelApi {
     this.#preview = previewPanel ? new PreviewView(previewPanel) : null;
 
     for (const tab of root.querySelectorAll<HTMLElement>('[role="tab"][data-host]')) this.#adopt(tab);
-    this.#tabs = setupTabs(this.#tablist, (tab) => this.#onTab(tab));
+    this.#tabs = setupTabs(this.#tablist, (tab, by) => this.#onTab(tab, by));
 
     this.#startButton.addEventListener('click', () => void this.#onStartButton());
     root.querySelector('[data-action="reset"]')?.addEventListener('click', () => void this.reset().catch(() => {}));
@@ -134,6 +136,7 @@ class LabPanel implements LabPanelApi {
   /** Starts (or finds) the learner's lab and attaches the terminals. */
   start(): Promise<void> {
     this.#retry = () => this.start();
+    if (this.#start.contains(document.activeElement)) this.#focusOnAttach = true;
     return this.#exclusive(async () => {
       if ((this.#state === 'ready' || this.#state === 'disconnected') && holders.get(this.#name) === this) return;
       if (this.#state === 'idle' && this.#info?.state === 'ready') return this.#attach(this.#info); // shown by another panel so far
@@ -204,6 +207,7 @@ class LabPanel implements LabPanelApi {
   }
 
   async #onStartButton(): Promise<void> {
+    this.#focusOnAttach = true;
     // Failures are shown in the panel by #exclusive.
     const op = this.#state === 'error' && this.#retry ? this.#retry : () => this.start();
     await op().catch(() => {});
@@ -265,6 +269,10 @@ class LabPanel implements LabPanelApi {
     const previous = holders.get(this.#name);
     if (previous && previous !== this) previous.#release();
     holders.set(this.#name, this);
+    // The learner pressed « Lancer le lab » (the start screen goes): the keyboard goes on in the
+    // terminal. A lab found running when the page loads takes neither focus nor scroll.
+    const focus = this.#focusOnAttach || this.#start.contains(document.activeElement);
+    this.#focusOnAttach = false;
     this.#start.hidden = true; // before the terminals open: xterm measures its box
     const selected = this.#tabs.selected() ?? this.#tabs.tabs()[0];
     if (selected) this.#tabs.select(selected);
@@ -274,7 +282,16 @@ class LabPanel implements LabPanelApi {
       if (!t.conn) t.conn = this.#connection(t);
       if (t.conn.state !== 'open' && t.conn.state !== 'connecting') t.conn.connect();
     }
+    if (focus) this.#focusSelected();
     this.#refresh();
+  }
+
+  /** The focus to the selected tab's terminal, or to the tab itself (the « Navigateur » tab). */
+  #focusSelected(): void {
+    const tab = this.#tabs.selected();
+    const t = this.#terminals.get(tab?.dataset.host ?? '');
+    if (t?.view) t.view.focus();
+    else tab?.focus();
   }
 
   /** Another panel of the page took the lab: stop our sockets; « Lancer le lab » takes it back. */
@@ -367,7 +384,6 @@ class LabPanel implements LabPanelApi {
           // The server replays the recent screen of a resumed shell: start from a blank terminal so it
           // is not shown twice. RIS goes through xterm's write queue, so it lands before the replay.
           if (hello.resumed) view.term.write('\x1bc');
-          if (t.panel.hidden === false) view.focus();
         },
         labStatus: (state) => {
           if (state === 'expired') this.#expired(null);
@@ -456,7 +472,8 @@ class LabPanel implements LabPanelApi {
     if (next !== this.#state || (label ?? STATE_LABEL[next]) !== this.#badge.textContent) this.#setState(next, undefined, label);
   }
 
-  #onTab(tab: HTMLElement): void {
+  /** A tab was selected: the page is loaded again, or the terminal fitted (and focused after a click only). */
+  #onTab(tab: HTMLElement, by: SelectedBy): void {
     if (tab.dataset.preview !== undefined) {
       this.#preview?.load();
       return;
@@ -464,7 +481,7 @@ class LabPanel implements LabPanelApi {
     const t = this.#terminals.get(tab.dataset.host ?? '');
     if (t?.view) {
       t.view.fit();
-      t.view.focus();
+      if (by === 'pointer') t.view.focus();
     }
   }
 

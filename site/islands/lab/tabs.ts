@@ -1,17 +1,21 @@
 // ARIA tabs (WAI-ARIA Authoring Practices, "tabs with automatic activation"): one tab stop for the
-// whole tab list, arrow keys move between tabs, Home/End jump to the ends, the panel follows.
+// whole tab list, arrow keys move between tabs (the focus stays on the tabs), Home/End jump to the
+// ends, the panel follows. onSelect is told who selected the tab: a click, a key, or the program.
+
+/** Who selected a tab: only a click may move the focus into the panel (arrow keys keep it on the tabs). */
+export type SelectedBy = 'pointer' | 'keyboard' | 'program';
 
 export interface Tabs {
-  select(tab: HTMLElement, focus?: boolean): void;
+  select(tab: HTMLElement, focus?: boolean, by?: SelectedBy): void;
   selected(): HTMLElement | undefined;
   tabs(): HTMLElement[];
 }
 
-export function setupTabs(tablist: HTMLElement, onSelect: (tab: HTMLElement) => void): Tabs {
+export function setupTabs(tablist: HTMLElement, onSelect: (tab: HTMLElement, by: SelectedBy) => void): Tabs {
   const tabs = () => Array.from(tablist.querySelectorAll<HTMLElement>('[role="tab"]')).filter((t) => !t.hidden);
   const panelOf = (tab: HTMLElement) => document.getElementById(tab.getAttribute('aria-controls') ?? '');
 
-  const select = (tab: HTMLElement, focus = false) => {
+  const select = (tab: HTMLElement, focus = false, by: SelectedBy = 'program') => {
     for (const t of tabs()) {
       const on = t === tab;
       t.setAttribute('aria-selected', String(on));
@@ -20,12 +24,13 @@ export function setupTabs(tablist: HTMLElement, onSelect: (tab: HTMLElement) => 
       if (panel) panel.hidden = !on;
     }
     if (focus) tab.focus();
-    onSelect(tab);
+    onSelect(tab, by);
   };
 
   tablist.addEventListener('click', (e) => {
     const tab = (e.target as Element).closest<HTMLElement>('[role="tab"]');
-    if (tab && tablist.contains(tab)) select(tab);
+    // A click, or Enter / Space on a focused tab (a click event too): detail 0 is the keyboard's.
+    if (tab && tablist.contains(tab)) select(tab, false, (e as MouseEvent).detail === 0 ? 'keyboard' : 'pointer');
   });
   tablist.addEventListener('keydown', (e) => {
     const list = tabs();
@@ -35,7 +40,7 @@ export function setupTabs(tablist: HTMLElement, onSelect: (tab: HTMLElement) => 
     if (next === undefined) return;
     e.preventDefault();
     const tab = list[(next + list.length) % list.length];
-    if (tab) select(tab, true);
+    if (tab) select(tab, true, 'keyboard');
   });
 
   return {
