@@ -73,7 +73,6 @@ export function poolSizes(configured: Record<string, number>): Record<string, nu
  * hold the start; what remains goes on in the background (keeping the shells opened since).
  */
 async function hangUpStrayTerminals(provider: SandboxProvider, log: (m: string) => void): Promise<void> {
-  if (!(provider instanceof DockerProvider)) return;
   const sweep = provider.hangUpStrayTerminals().then(
     (n) => n > 0 && log(`hung up ${n} terminal shell(s) left by a previous run`),
     (err: unknown) => log(`stray terminal shells not hung up: ${(err as Error).message}`),

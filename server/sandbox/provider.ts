@@ -143,6 +143,12 @@ export interface SandboxProvider {
   openTerminal(labId: string, host: string, options: TerminalOptions): Promise<TerminalSession>;
   service(labId: string, host: string, name: string, action: ServiceAction): Promise<ServiceResult>;
   previewTarget(labId: string): Promise<PreviewTarget>;
+  /**
+   * Hangs up the terminal shells in running labs that this provider did not open (a backend killed
+   * before it could close them leaves them idle, out of reach). Meant for a backend's start; returns
+   * how many.
+   */
+  hangUpStrayTerminals(): Promise<number>;
   /** Recreates every host from the definition (same labId, owner, expiry). */
   resetLab(labId: string): Promise<LabInfo>;
   /** Removes everything of the lab; no error when it is already gone. */
