@@ -2,10 +2,11 @@
 // reaches the first lab, starts it, types in its terminal, leaves the terminal (Escape then Tab, which
 // the panel writes under the terminal and gives screen readers as the terminal's description) and
 // reaches the next section, without a mouse. A page loaded while the lab runs leaves the focus and the
-// scroll where the page puts them.
+// scroll where the page puts them. « Lancer le lab » reached while the panel still asks whether a lab
+// runs (« vérification… ») keeps the focus and takes the press.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.ts';
 import { connected, focused, labSelector, screenShows, waitState } from '../helpers/lab-page.ts';
 import { destroyScope, newScope } from '../helpers/scope.ts';
@@ -166,6 +167,43 @@ describe('a page loaded while the lab runs', () => {
     // Measured on screen, not as scrollY: the browser's scroll anchoring moves scrollY when content
     // above the window changes height, while what is shown stays put.
     assert.ok(Math.abs((await where()) - before) <= 2, `the page did not scroll to the terminal (${before} px, now ${await where()} px)`);
+  });
+});
+
+describe('« Lancer le lab » while the panel is still checking', () => {
+  test('keeps the focus, takes the press, and starts the lab once the check has answered', async () => {
+    const NGINX = 'nginx-remote';
+    // The panel's question « does this learner have a lab? » is held back: « vérification… » lasts.
+    let release = () => {};
+    const gate = new Promise<void>((ok) => (release = ok));
+    const url = `**/api/labs/${NGINX}`;
+    const hold = async (route: Route) => {
+      if (route.request().method() === 'GET') await gate;
+      await route.continue();
+    };
+    await page.route(url, hold);
+    try {
+      await page.goto('about:blank');
+      await page.goto(`${server.url}/05-fastcgi/#avec-nginx`);
+      await pressUntil('Tab', (f) => f.lab === NGINX && f.text === 'Lancer le lab', 60, '« Lancer le lab » of the Nginx lab');
+      await waitState(page, NGINX, 'checking', 30_000);
+      assert.equal((await focused(page)).text, 'Lancer le lab', 'the focus stays on the button while the panel checks');
+      await page.keyboard.press('Enter');
+      const f = await focused(page);
+      assert.equal(f.text, 'Lancer le lab', `the press does not drop the focus: ${JSON.stringify(f)}`);
+      assert.equal(
+        await page.locator(`${labSelector(NGINX)} [data-action="start"]`).getAttribute('aria-disabled'),
+        'true',
+        'the press is taken',
+      );
+      assert.equal(await page.locator(labSelector(NGINX)).getAttribute('data-state'), 'checking');
+    } finally {
+      release();
+    }
+    await waitState(page, NGINX, 'ready');
+    await connected(page, NGINX, 'web');
+    assert.equal((await focused(page)).inTerminal, 'web', 'the keyboard goes on in the terminal');
+    await page.unroute(url, hold);
   });
 });
 

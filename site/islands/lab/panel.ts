@@ -88,6 +88,8 @@ class LabPanel implements LabPanelApi {
   #screenReader = false;
   /** the learner asked for the lab from the start screen: the keyboard goes on in the terminal */
   #focusOnAttach = false;
+  /** « Lancer le lab » was pressed and its start has not ended yet */
+  #startPending = false;
 
   constructor(root: HTMLElement) {
     this.#root = root;
@@ -107,8 +109,13 @@ class LabPanel implements LabPanelApi {
     for (const tab of root.querySelectorAll<HTMLElement>('[role="tab"][data-host]')) this.#adopt(tab);
     this.#tabs = setupTabs(this.#tablist, (tab, by) => this.#onTab(tab, by));
 
+    // Buttons that cannot act now are aria-disabled, not disabled: a disabled button that has the focus
+    // drops it to the page's body (a keyboard user lands at the top of the page).
     this.#startButton.addEventListener('click', () => void this.#onStartButton());
-    root.querySelector('[data-action="reset"]')?.addEventListener('click', () => void this.reset().catch(() => {}));
+    const reset = root.querySelector<HTMLButtonElement>('[data-action="reset"]');
+    reset?.addEventListener('click', () => {
+      if (reset.getAttribute('aria-disabled') !== 'true') void this.reset().catch(() => {});
+    });
     const fullscreen = root.querySelector<HTMLButtonElement>('[data-action="fullscreen"]');
     if (fullscreen) setupFullscreen(root, fullscreen);
     this.#setupScreenReaderToggle(root.querySelector<HTMLButtonElement>('[data-action="screen-reader"]'));
@@ -206,11 +213,21 @@ class LabPanel implements LabPanelApi {
     });
   }
 
+  /**
+   * « Lancer le lab »: while the panel is still asking whether a lab runs (« vérification… ») the press
+   * is kept and the start follows the answer (#exclusive runs them in turn); while a start is under way
+   * the button is aria-disabled and presses are ignored.
+   */
   async #onStartButton(): Promise<void> {
+    if (this.#startButton.getAttribute('aria-disabled') === 'true') return;
     this.#focusOnAttach = true;
+    this.#startPending = true;
+    this.#startButton.setAttribute('aria-disabled', 'true');
     // Failures are shown in the panel by #exclusive.
     const op = this.#state === 'error' && this.#retry ? this.#retry : () => this.start();
     await op().catch(() => {});
+    this.#startPending = false;
+    this.#syncButtons();
   }
 
   /**
@@ -518,14 +535,20 @@ class LabPanel implements LabPanelApi {
     // own overlay instead.
     const attached = holders.get(this.#name) === this && [...this.#terminals.values()].some((t) => t.conn && t.conn.state !== 'closed');
     this.#start.hidden = attached && state !== 'expired' && state !== 'idle' && !(state === 'error' && message);
-    this.#startButton.disabled = state === 'checking' || state === 'starting';
-    this.#startButton.textContent = state === 'expired' ? ACTION.newLab : state === 'error' ? ACTION.retry : ACTION.start;
     this.#startText.textContent = state === 'expired' ? TEXT.expired : state === 'starting' ? TEXT.starting : this.#startDefault;
-    const reset = this.#root.querySelector<HTMLButtonElement>('[data-action="reset"]');
-    if (reset) reset.disabled = !this.#info || state === 'checking' || state === 'starting' || state === 'idle';
+    this.#syncButtons();
     this.#message.textContent = message ?? '';
     this.#message.hidden = !message;
     this.#root.dispatchEvent(new CustomEvent('atelier-lab-state', { detail: { state, message }, bubbles: true }));
+  }
+
+  /** What « Lancer le lab » and « Réinitialiser » say and whether they can act now. */
+  #syncButtons(): void {
+    const state = this.#state;
+    this.#startButton.setAttribute('aria-disabled', String(state === 'starting' || this.#startPending));
+    this.#startButton.textContent = state === 'expired' ? ACTION.newLab : state === 'error' ? ACTION.retry : ACTION.start;
+    const reset = this.#root.querySelector<HTMLButtonElement>('[data-action="reset"]');
+    reset?.setAttribute('aria-disabled', String(!this.#info || state === 'checking' || state === 'starting' || state === 'idle'));
   }
 
   #theme() {
