@@ -53,6 +53,59 @@ export async function screenShows(page: Page, lab: string, host: string, re: Reg
   return screen(page, lab, host);
 }
 
+export interface Geometry {
+  cols: number;
+  rows: number;
+  viewportY: number;
+  baseY: number;
+}
+
+/** A host terminal's size and scroll position (the panel's own API), null before it exists. */
+export function geometry(page: Page, lab: string, host: string): Promise<Geometry | null> {
+  return page.evaluate(
+    ([sel, h]) => (document.querySelector(sel!) as unknown as { geometry(h: string): Promise<Geometry | null> }).geometry(h!),
+    [labSelector(lab), host],
+  );
+}
+
+/** Waits until the terminal's size differs from `from` (a fit after a resize); returns the new geometry. */
+export async function resized(page: Page, lab: string, host: string, from: Geometry, timeout = 10_000): Promise<Geometry> {
+  await page.waitForFunction(
+    ([sel, h, cols, rows]) => {
+      const el = document.querySelector(sel as string) as unknown as {
+        geometry(h: string): Promise<Geometry | null>;
+        __lastGeometry?: Geometry | null;
+      };
+      void el.geometry(h as string).then((g) => (el.__lastGeometry = g));
+      const g = el.__lastGeometry;
+      return Boolean(g && (g.cols !== cols || g.rows !== rows));
+    },
+    [labSelector(lab), host, from.cols, from.rows] as const,
+    { timeout, polling: 'raf' },
+  );
+  return (await geometry(page, lab, host))!;
+}
+
+/**
+ * The terminal's geometry once it has been drawn `frames` more times (xterm syncs its scroll position
+ * with the page in animation frames after a resize): every geometry of those frames, last one last.
+ */
+export function geometryOverFrames(page: Page, lab: string, host: string, frames = 10): Promise<Geometry[]> {
+  return page.evaluate(
+    async ([sel, h, n]) => {
+      const el = document.querySelector(sel as string) as unknown as { geometry(h: string): Promise<Geometry | null> };
+      const seen: Geometry[] = [];
+      for (let i = 0; i < (n as number); i++) {
+        await new Promise((ok) => requestAnimationFrame(ok));
+        const g = await el.geometry(h as string);
+        if (g) seen.push(g);
+      }
+      return seen;
+    },
+    [labSelector(lab), host, frames] as const,
+  );
+}
+
 /** Types a command for the learner through the panel's API (what a Run button does) and presses Enter. */
 export async function runCommand(page: Page, lab: string, host: string, command: string): Promise<void> {
   await page.evaluate(

@@ -52,6 +52,15 @@ describe('the built FastCGI chapter', () => {
     assert.deepEqual(labs, ['apache-remote', 'nginx-remote', 'apache-local', 'nginx-local', 'finish-request']);
   });
 
+  test('links to each of its labs from under its title, in the order of the text', () => {
+    const nav = /<nav class="lab-links"[\s\S]*?<\/nav>/.exec(html)?.[0] ?? '';
+    const links = [...nav.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]);
+    const panels = [...html.matchAll(/<atelier-lab name="[^"]+" id="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(links, panels);
+    assert.deepEqual(links, ['lab-apache-remote', 'lab-nginx-remote', 'lab-apache-local', 'lab-nginx-local', 'lab-finish-request']);
+    assert.ok(html.indexOf('<nav class="lab-links"') < html.indexOf('<nav class="toc"'), 'before the table of contents');
+  });
+
   test('has a table of contents whose entries point at the section headings', () => {
     const toc = /<nav class="toc"[\s\S]*?<\/nav>/.exec(html)?.[0] ?? '';
     const anchors = [...toc.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]!);
@@ -89,6 +98,13 @@ describe('every built page', () => {
         `${file}: only inline scripts (the theme)`,
       );
     }
+  });
+
+  test('the home page says the labs are there, not that they come « bientôt »', () => {
+    const home = built('index.html');
+    const lead = /<p class="lead">([\s\S]*?)<\/p>/.exec(home)?.[1] ?? '';
+    assert.doesNotMatch(home, /bientôt/);
+    assert.match(lead, /se font dans un lab à vous/);
   });
 
   test('a chapter still to come says so, and only such a chapter', () => {

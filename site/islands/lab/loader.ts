@@ -3,6 +3,7 @@
 // or at once when the learner clicks « Lancer le lab » or a run button. It also shows the run buttons
 // of code blocks whose lab has a panel on this page.
 import type { LabPanelApi, RunOptions } from './panel.ts';
+import type { TerminalGeometry } from './terminal-view.ts';
 import { codeOfBlock } from './run-text.ts';
 
 const LOAD_FAILED = 'Le panneau du lab n’a pas pu se charger. Rechargez la page.';
@@ -61,6 +62,10 @@ export class AtelierLabElement extends HTMLElement {
   /** Text of a host's terminal (scrollback included); '' until the panel is loaded. */
   async screen(host: string): Promise<string> {
     return this.#panel ? (await this.#panel).screen(host) : '';
+  }
+  /** A host terminal's size and scroll position; null until it exists. */
+  async geometry(host: string): Promise<TerminalGeometry | null> {
+    return this.#panel ? (await this.#panel).geometry(host) : null;
   }
 
   // Clicked before the panel module arrived (slow network): load it and start once it is there.

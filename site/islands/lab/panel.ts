@@ -12,7 +12,7 @@ import { setupFullscreen } from './fullscreen.ts';
 import { PreviewView } from './preview.ts';
 import { ACTION, sentence, STATE_LABEL, STATE_LABEL_ELSEWHERE, TEXT, type PanelState } from './strings.ts';
 import { setupTabs, type SelectedBy, type Tabs } from './tabs.ts';
-import { TerminalView } from './terminal-view.ts';
+import { TerminalView, type TerminalGeometry } from './terminal-view.ts';
 import { terminalTheme, watchColorMode, type ColorMode } from './theme.ts';
 
 export interface RunOptions {
@@ -29,6 +29,8 @@ export interface LabPanelApi {
   /** the text of a host's terminal, scrollback included ('' before it exists) */
   screen(host: string): string;
   connectionState(host: string): ConnectionState | 'none';
+  /** a host terminal's size and scroll position (null before it exists) */
+  geometry(host: string): TerminalGeometry | null;
 }
 
 interface HostTerminal {
@@ -187,6 +189,10 @@ class LabPanel implements LabPanelApi {
 
   connectionState(host: string): ConnectionState | 'none' {
     return this.#terminals.get(host)?.state ?? 'none';
+  }
+
+  geometry(host: string): TerminalGeometry | null {
+    return this.#terminals.get(host)?.view?.geometry() ?? null;
   }
 
   /** Called by the page-wide listeners. */

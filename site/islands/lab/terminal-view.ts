@@ -28,6 +28,16 @@ export interface TerminalViewOptions {
   onRenderer?(renderer: 'webgl' | 'dom', reason?: string): void;
 }
 
+/** Columns and rows, and which lines are shown: `viewportY` equals `baseY` when it shows the bottom. */
+export interface TerminalGeometry {
+  cols: number;
+  rows: number;
+  /** first buffer line shown */
+  viewportY: number;
+  /** first line of the bottom screen (lines above it are scrollback) */
+  baseY: number;
+}
+
 export class TerminalView {
   readonly term: Terminal;
   readonly #fit = new FitAddon();
@@ -81,6 +91,11 @@ export class TerminalView {
   get rows(): number {
     return this.term.rows;
   }
+  geometry(): TerminalGeometry {
+    const buffer = this.term.buffer.active;
+    return { cols: this.term.cols, rows: this.term.rows, viewportY: buffer.viewportY, baseY: buffer.baseY };
+  }
+
   get renderer(): 'webgl' | 'dom' {
     return this.#webgl ? 'webgl' : 'dom';
   }
@@ -89,14 +104,22 @@ export class TerminalView {
     this.term.write(data, done);
   }
 
-  /** Fits rows and columns to the box; skipped while the box has no size (hidden tab, collapsed page). */
+  /**
+   * Fits rows and columns to the box; skipped while the box has no size (hidden tab, collapsed page). A
+   * terminal that showed its bottom (the prompt) shows it again after the new size: xterm keeps the first
+   * line shown, so fewer rows would otherwise leave the prompt below the window. One scrolled up to read
+   * stays where it was.
+   */
   fit(): void {
     if (this.#disposed || this.#container.clientWidth === 0 || this.#container.clientHeight === 0) return;
+    const buffer = this.term.buffer.active;
+    const atBottom = buffer.viewportY >= buffer.baseY;
     try {
       this.#fit.fit();
     } catch {
       // the renderer is not measured yet: the ResizeObserver calls again once it is
     }
+    if (atBottom) this.term.scrollToBottom();
   }
 
   setTheme(theme: ITheme): void {
