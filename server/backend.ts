@@ -9,6 +9,7 @@ import { anonymousCookieIdentity } from './http/identity.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { previewOriginFor, type WebSettings } from './http/settings.ts';
 import { PreviewStatuses, previewProxy } from './preview/proxy.ts';
+import { SqliteProgressStore } from './progress/sqlite.ts';
 import { TerminalGateway } from './terminal/gateway.ts';
 import type { LabAccess } from './terminal/ports.ts';
 
@@ -43,11 +44,15 @@ export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg:
     log,
   });
   const previewStatuses = new PreviewStatuses();
+  // The embedded database; a shared one (several backends) would be chosen here.
+  const progress = new SqliteProgressStore(settings.progressDatabase);
   const api = labApi({
     labs,
     identity,
     allowedOrigins: settings.siteOrigins,
     createLimiter: new RateLimiter(settings.labCreatesPerMinute, settings.labCreatesPerMinute),
+    checkLimiter: new RateLimiter(Math.min(10, settings.checksPerMinute), settings.checksPerMinute),
+    progress,
     addressAllowed: perAddress(settings.labCreatesPerMinutePerAddress, settings.addressHeader),
     previewOrigin: (req) => previewOriginFor(settings, req),
     previewStatuses,
@@ -74,6 +79,7 @@ export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg:
     async close() {
       await gateway.close();
       await new Promise<void>((ok) => preview.close(() => ok()));
+      await progress.close();
     },
   };
 }

@@ -7,7 +7,8 @@ import { NoRoomError as ManagerNoRoom, UnknownLabKindError } from './labs/errors
 import { LabManager } from './labs/manager.ts';
 import { DockerProvider } from './sandbox/docker/provider.ts';
 import { LabNotFoundError, type LabInfo, type SandboxProvider } from './sandbox/provider.ts';
-import { NoRoomError, UnknownLabError, type LabAccess, type LabView, type Shell } from './terminal/ports.ts';
+import { NoLabError, NoRoomError, UnknownLabError, type LabAccess, type LabView, type Shell } from './terminal/ports.ts';
+import { runCheck } from './labs/checks.ts';
 
 export interface Labs {
   access: LabAccess;
@@ -140,6 +141,13 @@ export function labAccess(manager: LabManager): LabAccess {
       };
     },
     touch: (labId) => manager.touch(labId),
+    async check(learner, name, checkId) {
+      known(name);
+      const lab = await manager.find(learner, name);
+      if (!lab || lab.state !== 'ready') throw new NoLabError(`lancez d’abord le lab « ${name} » pour vérifier`);
+      manager.touch(lab.labId);
+      return runCheck(definitions(name)!, checkId, (host, command, timeoutMs) => manager.exec(lab.labId, host, command, { timeoutMs }));
+    },
     async previewTarget(labId) {
       try {
         return await manager.previewTarget(labId);

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { listeningUrl } from '../../tests/helpers/server.ts';
+import { listeningUrl, testProgressDb } from '../../tests/helpers/server.ts';
 import { SERVER_NODE_FLAGS } from '../../server/node-flags.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -49,6 +49,7 @@ export async function startBenchServer(name: string, env: Record<string, string>
     ATELIER_PREVIEW_PORT: '0',
     HOST: '127.0.0.1',
     ATELIER_TEST: '1',
+    ATELIER_PROGRESS_DB: testProgressDb(),
     ATELIER_LAB_SCOPE: scope,
     // Benchmarks open many labs and terminals from few learners: the per-learner rate limits would
     // measure themselves, not the system.

@@ -3,6 +3,9 @@
 // ProxyPassMatch; with PHP-FPM stopped, Apache answers 503.
 import { defineLab } from './schema.ts';
 import { CHAPTER_PAGE, PAGE_OK, RELOAD, httpStatus, runs, setListen } from './common.ts';
+import { apache, phpFpm } from './diagnoses.ts';
+
+const URL = 'http://localhost/';
 
 const CONF = '/etc/apache2/conf-available/php-fpm.conf';
 
@@ -76,6 +79,15 @@ a2enconf php-fpm`,
       run: 'curl -s -m 10 http://localhost/',
       expect: PAGE_OK,
       after: 'reload',
+      diagnoses: [
+        apache.configInvalid({ after: 'reload', host: 'web', run: `service apache2 stop && echo 'ProxyPassMach x' >> ${CONF}` }),
+        apache.stopped({ after: 'reload', host: 'web', run: 'service apache2 stop' }),
+        apache.proxyFcgiMissing({ after: 'start', host: 'web', run: 'true' }),
+        apache.noProxyRule({ after: 'modules', host: 'web', run: 'true' }),
+        apache.notReloaded(URL, { after: 'proxy', host: 'web', run: 'true' }),
+        phpFpm.listensElsewhere({ after: 'reload', host: 'php', run: `${setListen('127.0.0.1:9000')} && service php8.2-fpm restart` }),
+        apache.unavailable(URL, { after: 'stop-php', host: 'web', run: 'true' }),
+      ],
     },
     {
       id: 'unavailable',
@@ -84,6 +96,7 @@ a2enconf php-fpm`,
       run: httpStatus('http://localhost/'),
       expect: { stdoutIncludes: ['503'] },
       after: 'stop-php',
+      diagnoses: [phpFpm.stillRunning({ after: 'reload', host: 'php', run: 'true' })],
     },
   ],
 });

@@ -3,6 +3,7 @@
 // another host; pointed at `php`, it still fails until PHP-FPM starts; then the page works.
 import { defineLab } from './schema.ts';
 import { CHAPTER_PAGE, PAGE_OK, RELOAD, httpStatus, runs, setListen } from './common.ts';
+import { nginx, phpFpm } from './diagnoses.ts';
 
 const CONF = '/etc/nginx/conf.d/default.conf';
 const PAGE = 'http://localhost/index.php';
@@ -87,6 +88,23 @@ export default defineLab({
       run: `curl -s -m 10 ${PAGE}`,
       expect: PAGE_OK,
       after: 'start-php',
+      diagnoses: [
+        nginx.configInvalid({
+          after: 'start-php',
+          host: 'web',
+          run: `service nginx stop && sed -i 's/fastcgi_index /fastcgi_indx /' ${CONF}`,
+        }),
+        nginx.stopped({ after: 'start-php', host: 'web', run: 'service nginx stop' }),
+        nginx.notReloaded(CONF, PAGE, { after: 'point-at-php', host: 'web', run: 'true' }),
+        nginx.upstreamLocal(PAGE, { after: 'start', host: 'web', run: 'true' }),
+        phpFpm.listensElsewhere({ after: 'start-php', host: 'php', run: `${setListen('127.0.0.1:9000')} && service php8.2-fpm restart` }),
+        nginx.upstreamRefused(PAGE, { after: 'reload', host: 'web', run: 'true' }),
+        nginx.scriptNotFound(CONF, PAGE, {
+          after: 'start-php',
+          host: 'web',
+          run: `sed -i 's|/scripts\\$fastcgi_script_name|/code$fastcgi_script_name|' ${CONF} && ${RELOAD.nginx}`,
+        }),
+      ],
     },
   ],
 });

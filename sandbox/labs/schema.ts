@@ -65,6 +65,28 @@ export const ExpectSchema = z
   })
   .default({ exitCode: 0, stdoutIncludes: [] });
 
+/**
+ * Why a check fails, told to the student in French: a command run in a host of the lab when the check
+ * fails; the first diagnosis whose result meets its `expect` is the answer. `explain` and `hint` may
+ * quote what the command found: `{1}`, `{2}`… are the groups of `expect.stdoutMatches`.
+ */
+export const DiagnosisSchema = z.object({
+  id: name,
+  host: name,
+  run: z.string().min(1),
+  expect: ExpectSchema,
+  /** what is wrong, in French, e.g. « Nginx cherche PHP-FPM sur sa propre machine (127.0.0.1) » */
+  explain: z.string().min(1),
+  /** what to do next, in French */
+  hint: z.string().min(1),
+  timeoutSeconds,
+  /**
+   * How to put a lab in this failure state, for the tests: the solution up to `after` ("start": none),
+   * then `run` in `host`. Every diagnosis has one, so that each is proven to be given when it should.
+   */
+  example: z.object({ after: z.string(), host: name, run: z.string().min(1) }),
+});
+
 /** A command whose result says whether a step of the chapter succeeded. */
 export const CheckSchema = z.object({
   id: name,
@@ -79,6 +101,8 @@ export const CheckSchema = z.object({
    */
   after: z.string().optional(),
   timeoutSeconds,
+  /** why it fails, most specific first (the student sees the first that applies) */
+  diagnoses: z.array(DiagnosisSchema).default([]),
 });
 
 export const LabSchema = z
@@ -105,7 +129,24 @@ export const LabSchema = z
     };
     known(lab.preview.host, ['preview', 'host']);
     for (const [i, s] of lab.solution.entries()) known(s.host, ['solution', i, 'host']);
-    for (const [i, c] of lab.checks.entries()) known(c.host, ['checks', i, 'host']);
+    for (const [i, c] of lab.checks.entries()) {
+      known(c.host, ['checks', i, 'host']);
+      const ids = new Set<string>();
+      c.diagnoses.forEach((d, j) => {
+        known(d.host, ['checks', i, 'diagnoses', j, 'host']);
+        known(d.example.host, ['checks', i, 'diagnoses', j, 'example', 'host']);
+        if (d.example.after !== 'start' && !lab.solution.some((s) => s.id === d.example.after)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['checks', i, 'diagnoses', j, 'example', 'after'],
+            message: `unknown step "${d.example.after}"`,
+          });
+        }
+        if (ids.has(d.id))
+          ctx.addIssue({ code: 'custom', path: ['checks', i, 'diagnoses', j, 'id'], message: `duplicate diagnosis id "${d.id}"` });
+        ids.add(d.id);
+      });
+    }
     const steps = new Set<string>();
     lab.solution.forEach((s, i) => {
       if (s.id === undefined) return;
@@ -130,6 +171,7 @@ export type Lab = z.output<typeof LabSchema>;
 export type LabHost = Lab['hosts'][number];
 export type LabStep = Lab['solution'][number];
 export type LabCheck = Lab['checks'][number];
+export type LabDiagnosis = LabCheck['diagnoses'][number];
 
 /** Identity for typing: lab files call defineLab({...}) and get editor completion. */
 export function defineLab(lab: LabInput): LabInput {

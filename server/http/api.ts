@@ -1,7 +1,9 @@
-// The HTTP API of the lab panel: GET/POST /api/labs/{name}, POST /api/labs/{name}/reset.
+// The HTTP API of the lab panel: GET/POST /api/labs/{name}, POST /api/labs/{name}/reset,
+// POST /api/labs/{name}/checks/{id} (« Vérifier »), GET /api/progress (the checks the learner passed).
 // Every answer is JSON; errors carry a French message for the student.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NoRoomError, UnknownLabError, type LabAccess, type LabView } from '../terminal/ports.ts';
+import type { ProgressStore } from '../progress/store.ts';
+import { NoLabError, NoRoomError, UnknownCheckError, UnknownLabError, type LabAccess, type LabView } from '../terminal/ports.ts';
 import type { PreviewStatuses } from '../preview/proxy.ts';
 import type { Identity } from './identity.ts';
 import { originAllowed } from './origin.ts';
@@ -12,6 +14,8 @@ export interface ApiOptions {
   identity: Identity;
   allowedOrigins: ReadonlySet<string>;
   createLimiter: RateLimiter;
+  checkLimiter: RateLimiter;
+  progress: ProgressStore;
   /** per-address limit of lab creations and resets (absent: none) */
   addressAllowed?: (req: IncomingMessage) => boolean;
   /** origin of the preview for this request, e.g. http://localhost:4322 */
@@ -20,7 +24,7 @@ export interface ApiOptions {
   log?: (msg: string) => void;
 }
 
-const ROUTE = /^\/api\/labs\/([a-z][a-z0-9-]{0,30})(\/reset|\/preview-status)?$/;
+const ROUTE = /^\/api\/labs\/([a-z][a-z0-9-]{0,30})(\/reset|\/preview-status|\/checks\/([a-z][a-z0-9-]{0,30}))?$/;
 
 export function labApi(opts: ApiOptions) {
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -33,9 +37,14 @@ export function labApi(opts: ApiOptions) {
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (!path.startsWith('/api/')) return false;
+    if (path === '/api/progress' && req.method === 'GET') {
+      const learner = opts.identity.identify(req);
+      const passed = learner ? await opts.progress.passed(learner) : [];
+      return (json(res, 200, { passed: passed.map((p) => ({ lab: p.lab, checkId: p.checkId, at: p.at.toISOString() })) }), true);
+    }
     const m = ROUTE.exec(path);
     if (!m) return (json(res, 404, { error: 'not-found', message: 'adresse inconnue' }), true);
-    const [, name, action] = m as unknown as [string, string, string | undefined];
+    const [, name, action, checkId] = m as unknown as [string, string, string | undefined, string | undefined];
     const reset = action === '/reset';
     try {
       if (req.method === 'GET' && action === '/preview-status') {
@@ -64,6 +73,14 @@ export function labApi(opts: ApiOptions) {
         return (json(res, 429, { error: 'rate-limited', message: 'trop de demandes depuis votre réseau : attendez une minute' }), true);
       }
       const learner = opts.identity.ensure(req, res);
+      if (checkId) {
+        if (!opts.checkLimiter.take(learner)) {
+          return (json(res, 429, { error: 'rate-limited', message: 'trop de vérifications : attendez quelques secondes' }), true);
+        }
+        const outcome = await opts.labs.check(learner, name, checkId);
+        if (outcome.ok) await opts.progress.recordPass(learner, name, checkId);
+        return (json(res, 200, outcome), true);
+      }
       if (!opts.createLimiter.take(learner)) {
         return (json(res, 429, { error: 'rate-limited', message: 'trop de demandes : attendez une minute' }), true);
       }
@@ -72,6 +89,8 @@ export function labApi(opts: ApiOptions) {
     } catch (err) {
       if (err instanceof UnknownLabError) return (json(res, 404, { error: 'unknown-lab', message: err.message }), true);
       if (err instanceof NoRoomError) return (json(res, 503, { error: 'no-room', message: err.message }), true);
+      if (err instanceof UnknownCheckError) return (json(res, 404, { error: 'unknown-check', message: err.message }), true);
+      if (err instanceof NoLabError) return (json(res, 409, { error: 'no-lab', message: err.message }), true);
       opts.log?.(`api ${req.method} ${path}: ${(err as Error).stack ?? err}`);
       return (json(res, 500, { error: 'engine', message: 'le lab ne peut pas démarrer pour le moment ; réessayez' }), true);
     }

@@ -19,6 +19,10 @@ const Env = z.object({
   /** HMAC key of the learner cookie; default: a random key kept in ATELIER_SECRET_FILE */
   ATELIER_SECRET: z.string().min(32, 'ATELIER_SECRET must be at least 32 characters').optional(),
   ATELIER_SECRET_FILE: z.string().default('.atelier/secret'),
+  /** the progress database (SQLite file; relative to the project) */
+  ATELIER_PROGRESS_DB: z.string().default('.atelier/progress.sqlite'),
+  /** « Vérifier » per learner per minute (each runs commands in their lab) */
+  ATELIER_CHECKS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
   ATELIER_SECURE_COOKIE: z.enum(['0', '1']).default('0'),
   /** how long a shell waits for its learner to come back after a disconnect */
   ATELIER_GRACE_SECONDS: int(120),
@@ -50,6 +54,9 @@ export interface WebSettings {
   siteOrigins: Set<string>;
   previewOrigin: string | null;
   secret: Buffer;
+  /** the SQLite file of learners' progress */
+  progressDatabase: string;
+  checksPerMinute: number;
   secureCookie: boolean;
   graceMs: number;
   connectionsPerLearner: number;
@@ -90,6 +97,8 @@ export function webSettings(env: NodeJS.ProcessEnv = process.env, root = process
     siteOrigins: new Set(origins),
     previewOrigin: e.ATELIER_PREVIEW_ORIGIN ? normalizeOrigin(e.ATELIER_PREVIEW_ORIGIN) : null,
     secret: e.ATELIER_SECRET ? Buffer.from(e.ATELIER_SECRET) : persistentSecret(resolve(root, e.ATELIER_SECRET_FILE)),
+    progressDatabase: resolve(root, e.ATELIER_PROGRESS_DB),
+    checksPerMinute: e.ATELIER_CHECKS_PER_MINUTE,
     secureCookie: e.ATELIER_SECURE_COOKIE === '1',
     graceMs: e.ATELIER_GRACE_SECONDS * 1000,
     connectionsPerLearner: e.ATELIER_CONNECTIONS_PER_LEARNER,

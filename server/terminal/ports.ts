@@ -34,9 +34,27 @@ export interface LabAccess {
   openShell(labId: string, host: string, size: { cols: number; rows: number }): Promise<Shell>;
   /** The learner is active in this lab (postpones the idle timeout). */
   touch(labId: string): void;
+  /**
+   * Runs a check of the learner's lab of that kind in that lab (« Vérifier »). Throws UnknownLabError
+   * for an unknown kind, UnknownCheckError for a check the lab does not have, NoLabError when the
+   * learner has no such lab running.
+   */
+  check(learner: string, name: string, checkId: string): Promise<CheckOutcome>;
   /** Where the preview proxy connects for this lab instance, or null if there is no such lab. */
   previewTarget(labId: string): Promise<{ host: string; port: number } | null>;
 }
 
 export class UnknownLabError extends Error {}
 export class NoRoomError extends Error {}
+/** The answer to « Vérifier ». */
+export interface CheckOutcome {
+  checkId: string;
+  title: string;
+  ok: boolean;
+  /** why not, when not, in French */
+  diagnosis?: { id: string; explain: string; hint: string };
+}
+
+export class UnknownCheckError extends Error {}
+/** The learner has no running lab of that kind (a check needs one). */
+export class NoLabError extends Error {}

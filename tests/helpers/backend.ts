@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { listeningUrl } from './server.ts';
+import { listeningUrl, testProgressDb } from './server.ts';
 import { SERVER_NODE_FLAGS } from '../../server/node-flags.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -43,12 +43,14 @@ export function securityEnv(name: string, extra: Record<string, string> = {}): R
     ATELIER_SECRET: randomBytes(32).toString('hex'),
     // The reaper must not remove labs while a test looks at them; tests call the API instead.
     ATELIER_REAPER_INTERVAL_SECONDS: '3600',
+    // Kept in the environment, so that a restarted server finds the same progress.
+    ATELIER_PROGRESS_DB: testProgressDb(),
     ...extra,
   };
 }
 
 export async function startBackend(env: Record<string, string>): Promise<Backend> {
-  const fullEnv = { PORT: '0', ATELIER_PREVIEW_PORT: '0', HOST: '127.0.0.1', ...env };
+  const fullEnv = { PORT: '0', ATELIER_PREVIEW_PORT: '0', HOST: '127.0.0.1', ATELIER_PROGRESS_DB: testProgressDb(), ...env };
   // An IPC channel: the server answers "atelier:gc", and stops by itself if this process dies.
   const child: ChildProcess = spawn(process.execPath, ['--expose-gc', ...SERVER_NODE_FLAGS, 'server/main.ts'], {
     cwd: root,

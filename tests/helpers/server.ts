@@ -1,7 +1,9 @@
 // Starts the real production server (node server/main.ts) on a free port for a test file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { SERVER_NODE_FLAGS } from '../../server/node-flags.ts';
 
 export interface RunningServer {
@@ -15,10 +17,15 @@ export interface RunningServer {
 
 const root = resolve(import.meta.dirname, '..', '..');
 
+/** A progress database of its own for a test server, in the system's temporary directory (never the repository's). */
+export function testProgressDb(): string {
+  return join(tmpdir(), `atelier-test-progress-${process.pid}-${randomBytes(4).toString('hex')}.sqlite`);
+}
+
 export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'server/main.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', ATELIER_PREVIEW_PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { ...process.env, PORT: '0', ATELIER_PREVIEW_PORT: '0', HOST: '127.0.0.1', ATELIER_PROGRESS_DB: testProgressDb(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

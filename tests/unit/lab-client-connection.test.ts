@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { HIGH_WATER_BYTES, MAX_FRAME_BYTES, TERMINAL_PATH } from '../../protocol/terminal.ts';
 import { createBackend, type Backend } from '../../server/backend.ts';
 import { webSettings } from '../../server/http/settings.ts';
-import type { LabAccess, LabView, Shell } from '../../server/terminal/ports.ts';
+import { type LabAccess, type LabView, NoLabError, type Shell } from '../../server/terminal/ports.ts';
 import { TerminalConnection, type ConnectionState, type OutputSink } from '../../site/islands/lab/connection.ts';
 
 const pty = createRequire(import.meta.url)('node-pty') as typeof import('node-pty');
@@ -40,6 +40,9 @@ function localLabs(): LabAccess {
       };
       labs.set(key, lab);
       return lab;
+    },
+    async check() {
+      throw new NoLabError('no checks in local shells');
     },
     async reset(learner, name) {
       labs.delete(`${learner}/${name}`);

@@ -1,0 +1,57 @@
+// « Vérifier »: a check of the learner's lab, run in their own lab by the server (the browser names the
+// check, never a command), and when it fails, the first of its diagnoses that applies, in French.
+// What the lab prints is the learner's (they are root there): it is only matched and quoted, bounded.
+import { checkFailures, type CommandResult } from '../../sandbox/labs/expect.ts';
+import type { Lab, LabCheck, LabDiagnosis } from '../../sandbox/labs/schema.ts';
+import { type CheckOutcome, UnknownCheckError } from '../terminal/ports.ts';
+
+export type RunInLab = (host: string, command: string, timeoutMs: number) => Promise<CommandResult>;
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+/** A quoted value: one line, printable, short. */
+const QUOTE_CHARS = 160;
+
+/** `{1}`, `{2}`… replaced by the groups of the diagnosis's stdoutMatches, each one line, printable, short. */
+export function fillQuotes(text: string, diagnosis: LabDiagnosis, stdout: string): string {
+  const groups = diagnosis.expect.stdoutMatches ? (new RegExp(diagnosis.expect.stdoutMatches).exec(stdout) ?? []) : [];
+  return text.replace(/\{(\d)\}/g, (_, n: string) => {
+    const raw = groups[Number(n)] ?? '';
+    const clean = raw.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+    return clean.length > QUOTE_CHARS ? `${clean.slice(0, QUOTE_CHARS - 1)}…` : clean;
+  });
+}
+
+const bound = (seconds: number | undefined) => (seconds ?? DEFAULT_TIMEOUT_MS / 1000) * 1000;
+
+export function findCheck(definition: Lab, checkId: string): LabCheck {
+  const check = definition.checks.find((c) => c.id === checkId);
+  if (!check) throw new UnknownCheckError(`le lab « ${definition.id} » n’a pas de vérification « ${checkId} »`);
+  return check;
+}
+
+/** Runs the check, then its diagnoses in order until one applies. */
+export async function runCheck(definition: Lab, checkId: string, run: RunInLab): Promise<CheckOutcome> {
+  const check = findCheck(definition, checkId);
+  const result = await run(check.host, check.run, bound(check.timeoutSeconds));
+  if (checkFailures(check.expect, result).length === 0) return { checkId, title: check.title, ok: true };
+  for (const d of check.diagnoses) {
+    const probe = await run(d.host, d.run, bound(d.timeoutSeconds));
+    if (checkFailures(d.expect, probe).length > 0) continue;
+    return {
+      checkId,
+      title: check.title,
+      ok: false,
+      diagnosis: { id: d.id, explain: fillQuotes(d.explain, d, probe.stdout), hint: fillQuotes(d.hint, d, probe.stdout) },
+    };
+  }
+  return {
+    checkId,
+    title: check.title,
+    ok: false,
+    diagnosis: {
+      id: 'not-yet',
+      explain: `Pas encore : « ${check.title} » n’est pas vrai dans votre lab.`,
+      hint: 'Relisez l’étape qui précède ce bouton, puis vérifiez à nouveau.',
+    },
+  };
+}
