@@ -3,6 +3,7 @@
 // socket and changes the ProxyPassMatch accordingly.
 import { defineLab } from './schema.ts';
 import { CHAPTER_PAGE, PAGE_OK, RELOAD, SOCKET, runs, setListen } from './common.ts';
+import { apache } from './diagnoses.ts';
 
 const CONF = '/etc/apache2/conf-available/php-fpm.conf';
 
@@ -73,6 +74,12 @@ ${RELOAD.apache2}`,
       run: `curl -s -m 10 http://localhost/ && ! ss -Hltn | grep -q ':9000\\b'`,
       expect: PAGE_OK,
       after: 'proxy-socket',
+      diagnoses: [
+        apache.configInvalid({ after: 'proxy-socket', host: 'web', run: `service apache2 stop && echo 'ProxyPassMach x' >> ${CONF}` }),
+        apache.stopped({ after: 'proxy-socket', host: 'web', run: 'service apache2 stop' }),
+        // The socket is gone with PHP-FPM: Apache answers 503 (AH02454 in its error log).
+        apache.unavailable('http://localhost/', { after: 'proxy-socket', host: 'web', run: 'service php8.2-fpm stop' }),
+      ],
     },
   ],
 });

@@ -3,6 +3,7 @@
 // PHP-FPM to a unix socket and points fastcgi_pass at it.
 import { defineLab } from './schema.ts';
 import { CHAPTER_PAGE, PAGE_OK, RELOAD, SOCKET, runs, setListen } from './common.ts';
+import { nginx } from './diagnoses.ts';
 
 const CONF = '/etc/nginx/conf.d/default.conf';
 const PAGE = 'http://localhost/index.php';
@@ -62,6 +63,16 @@ export default defineLab({
       run: `curl -s -m 10 ${PAGE} && ! ss -Hltn | grep -q ':9000\\b'`,
       expect: PAGE_OK,
       after: 'fastcgi-socket',
+      diagnoses: [
+        nginx.configInvalid({
+          after: 'fastcgi-socket',
+          host: 'web',
+          run: `service nginx stop && sed -i 's/fastcgi_index /fastcgi_indx /' ${CONF}`,
+        }),
+        nginx.stopped({ after: 'fastcgi-socket', host: 'web', run: 'service nginx stop' }),
+        // PHP-FPM removes its socket when it stops; a typo in either path gives the same error.
+        nginx.socketMissing(PAGE, { after: 'fastcgi-socket', host: 'web', run: 'service php8.2-fpm stop' }),
+      ],
     },
   ],
 });
