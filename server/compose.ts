@@ -7,8 +7,8 @@ import { NoRoomError as ManagerNoRoom, UnknownLabKindError } from './labs/errors
 import { LabManager } from './labs/manager.ts';
 import { DockerProvider } from './sandbox/docker/provider.ts';
 import { LabNotFoundError, type LabInfo, type SandboxProvider } from './sandbox/provider.ts';
-import { NoLabError, NoRoomError, UnknownLabError, type LabAccess, type LabView, type Shell } from './terminal/ports.ts';
-import { runCheck } from './labs/checks.ts';
+import { NoLabError, NoRoomError, UnknownCheckError, UnknownLabError, type LabAccess, type LabView, type Shell } from './terminal/ports.ts';
+import { NoSuchCheckError, runCheck } from './labs/checks.ts';
 
 export interface Labs {
   access: LabAccess;
@@ -146,7 +146,11 @@ export function labAccess(manager: LabManager): LabAccess {
       const lab = await manager.find(learner, name);
       if (!lab || lab.state !== 'ready') throw new NoLabError(`lancez d’abord le lab « ${name} » pour vérifier`);
       manager.touch(lab.labId);
-      return runCheck(definitions(name)!, checkId, (host, command, timeoutMs) => manager.exec(lab.labId, host, command, { timeoutMs }));
+      return runCheck(definitions(name)!, checkId, (host, command, timeoutMs) =>
+        manager.exec(lab.labId, host, command, { timeoutMs }),
+      ).catch((err: unknown) => {
+        throw err instanceof NoSuchCheckError ? new UnknownCheckError(err.message) : err;
+      });
     },
     async previewTarget(labId) {
       try {

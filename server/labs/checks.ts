@@ -3,9 +3,19 @@
 // What the lab prints is the learner's (they are root there): it is only matched and quoted, bounded.
 import { checkFailures, type CommandResult } from '../../sandbox/labs/expect.ts';
 import type { Lab, LabCheck, LabDiagnosis } from '../../sandbox/labs/schema.ts';
-import { type CheckOutcome, UnknownCheckError } from '../terminal/ports.ts';
 
 export type RunInLab = (host: string, command: string, timeoutMs: number) => Promise<CommandResult>;
+
+export interface CheckOutcome {
+  checkId: string;
+  title: string;
+  ok: boolean;
+  /** why not, when not, in French */
+  diagnosis?: { id: string; explain: string; hint: string };
+}
+
+/** The lab definition has no check of that id. */
+export class NoSuchCheckError extends Error {}
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** A quoted value: one line, printable, short. */
@@ -25,7 +35,7 @@ const bound = (seconds: number | undefined) => (seconds ?? DEFAULT_TIMEOUT_MS / 
 
 export function findCheck(definition: Lab, checkId: string): LabCheck {
   const check = definition.checks.find((c) => c.id === checkId);
-  if (!check) throw new UnknownCheckError(`le lab « ${definition.id} » n’a pas de vérification « ${checkId} »`);
+  if (!check) throw new NoSuchCheckError(`le lab « ${definition.id} » n’a pas de vérification « ${checkId} »`);
   return check;
 }
 

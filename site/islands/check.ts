@@ -70,6 +70,8 @@ export function initChecks(doc: Document): void {
     box.dataset.wired = '';
     const button = box.querySelector<HTMLButtonElement>('.check__button')!;
     button.addEventListener('click', () => void run(doc, box, button));
+    // The loader's stand-in for an early press goes away (it would press a second time).
+    box.dispatchEvent(new Event('atelier:check-ready'));
   }
   if (boxes.length === 0) return;
   void fetch('/api/progress', { credentials: 'same-origin' })

@@ -106,8 +106,40 @@ function setupRunButtons(): void {
   }
 }
 
+/** The « Vérifier » buttons (../check.ts) load like the panel: when one comes near the viewport, or on a press. */
+function setupChecks(): void {
+  const boxes = [...document.querySelectorAll<HTMLElement>('.check[data-lab][data-check]')];
+  if (boxes.length === 0) return;
+  let loaded: Promise<void> | null = null;
+  const load = () => (loaded ??= import('../check.ts').then(({ initChecks }) => initChecks(document)));
+  const observer =
+    'IntersectionObserver' in window
+      ? new IntersectionObserver(
+          (entries) => {
+            if (!entries.some((e) => e.isIntersecting)) return;
+            observer?.disconnect();
+            void load();
+          },
+          { rootMargin: '400px 0px' },
+        )
+      : null;
+  for (const box of boxes) {
+    observer?.observe(box);
+    // A press before the module is there: load it, then press again for the learner.
+    const button = box.querySelector<HTMLButtonElement>('.check__button');
+    const early = () => void load().then(() => button?.click());
+    button?.addEventListener('click', early, { once: true });
+    box.addEventListener('atelier:check-ready', () => button?.removeEventListener('click', early), { once: true });
+  }
+  if (!observer) void load();
+}
+
 if (!customElements.get('atelier-lab')) {
   customElements.define('atelier-lab', AtelierLabElement);
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', setupRunButtons, { once: true });
-  else setupRunButtons();
+  const setup = () => {
+    setupRunButtons();
+    setupChecks();
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', setup, { once: true });
+  else setup();
 }
