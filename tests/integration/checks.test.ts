@@ -91,6 +91,7 @@ describe('what « Vérifier » refuses, and the progress it keeps', () => {
     await learner.startLab(LAB);
     const answers = await Promise.all(Array.from({ length: 15 }, () => check(learner, LAB, 'no-such-check')));
     const limited = answers.filter((a) => a.status === 429).length;
+    console.log(`# figure: checks: 15 at once from one learner, ${15 - limited} answered, ${limited} refused (429)`);
     assert.ok(limited >= 4, `${limited} of 15 refused`);
     assert.ok(answers.every((a) => a.status === 404 || a.status === 429));
   });
