@@ -9,6 +9,17 @@ import remarkSequence from './site/lib/sequence/remark.ts';
 import remarkFrenchTypography from './site/lib/french-typography.ts';
 import rehypeExternalLinks from './site/lib/external-links.ts';
 import atelierBackend from './server/dev.ts';
+import { labCatalog } from './sandbox/labs/catalog.ts';
+
+/** The lab catalog as a virtual module: the site reads lab data without importing sandbox/ code. */
+function labCatalogModule() {
+  const id = 'virtual:atelier/labs';
+  return {
+    name: 'atelier-lab-catalog',
+    resolveId: (source) => (source === id ? `\0${id}` : undefined),
+    load: (resolved) => (resolved === `\0${id}` ? `export default ${JSON.stringify(labCatalog())};` : undefined),
+  };
+}
 
 // The copy button and terminal frames speak French, like the page.
 pluginFramesTexts.addLocale('fr', {
@@ -26,6 +37,7 @@ export default defineConfig({
   // (Lighthouse, bench/scenarios/pages.ts); the site's CSS is a few KiB compressed.
   build: { format: 'directory', inlineStylesheets: 'always' },
   trailingSlash: 'ignore',
+  vite: { plugins: [labCatalogModule()] },
   markdown: {
     // Astro 7 defaults to the Sätteri processor, which does not run remark plugins: the unified one does,
     // for .md and (through extendMarkdownConfig, on by default) for .mdx. Remark plugins run before

@@ -1,0 +1,22 @@
+// What the course site shows of each lab (titles, hosts, the preview's first page, the checks), as plain
+// data. The site's build gets it through a virtual module that astro.config.mjs provides
+// (`virtual:atelier/labs`): site/ imports nothing of sandbox/ or server/.
+import { loadLabs } from './index.ts';
+
+export interface LabCatalogEntry {
+  id: string;
+  title: string;
+  hosts: { name: string }[];
+  preview: { path: string };
+  checks: { id: string; title: string }[];
+}
+
+export function labCatalog(): LabCatalogEntry[] {
+  return loadLabs().map((lab) => ({
+    id: lab.id,
+    title: lab.title,
+    hosts: lab.hosts.map((h) => ({ name: h.name })),
+    preview: { path: lab.preview.path },
+    checks: lab.checks.map((c) => ({ id: c.id, title: c.title })),
+  }));
+}

@@ -1,0 +1,11 @@
+// The lab catalog, given to the site's build by astro.config.mjs (see sandbox/labs/catalog.ts).
+declare module 'virtual:atelier/labs' {
+  const labs: {
+    id: string;
+    title: string;
+    hosts: { name: string }[];
+    preview: { path: string };
+    checks: { id: string; title: string }[];
+  }[];
+  export default labs;
+}

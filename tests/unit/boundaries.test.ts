@@ -1,0 +1,79 @@
+// The boundaries docs/architecture.md claims, checked on every import of the code (static, dynamic and
+// import.meta.glob patterns): browser and site code share only protocol/ with the server; providers know
+// nothing of WebSockets nor of the web side; the lab manager knows only the provider interface; lab
+// definitions import no server code.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /\.(ts|mjs|astro)$/.test(e.name) && !e.name.endsWith('.d.ts'))
+    .map((e) => relative(root, join(e.parentPath, e.name)));
+}
+
+/** Every module a file names: relative ones resolved to a path from the root, packages as they are. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  const specs = [
+    ...text.matchAll(/\bfrom\s+['"]([^'"]+)['"]/g),
+    ...text.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g),
+    ...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
+    // A glob's type argument may hold parentheses: the pattern is the first string right after a "(".
+    ...text.matchAll(/import\.meta\.glob[\s\S]*?\(\s*['"]([^'"]+)['"]/g),
+  ].map((m) => m[1]!);
+  return specs.map((s) => {
+    if (s.startsWith('.')) return relative(root, resolve(dirname(join(root, file)), s));
+    if (s.startsWith('/')) return s.slice(1);
+    return s;
+  });
+}
+
+function violations(dir: string, allowed: (target: string, file: string) => boolean): string[] {
+  return filesUnder(dir).flatMap((file) =>
+    importsOf(file)
+      .filter((t) => !allowed(t, file))
+      .map((t) => `${file} → ${t}`),
+  );
+}
+
+const isPackage = (t: string) => !/^(site|server|sandbox|protocol|content|tests|bench|scripts)\//.test(t);
+
+test('site/ imports only site/, protocol/ and packages (lab data comes from the build, as virtual:atelier/labs)', () => {
+  assert.deepEqual(
+    violations('site', (t) => t.startsWith('site/') || t.startsWith('protocol/') || isPackage(t)),
+    [],
+  );
+});
+
+test('lab definitions import no server code', () => {
+  assert.deepEqual(
+    violations('sandbox/labs', (t) => !t.startsWith('server/')),
+    [],
+  );
+});
+
+test('providers know nothing of WebSockets nor of the web side', () => {
+  assert.deepEqual(
+    violations('server/sandbox', (t) => t !== 'ws' && !/^server\/(http|terminal|preview|labs|progress)\//.test(t)),
+    [],
+  );
+});
+
+test('the lab manager knows the provider interface only, never a provider', () => {
+  assert.deepEqual(
+    violations('server/labs', (t) => !/^server\/(sandbox\/docker|http|terminal|preview)\//.test(t) && t !== 'ws' && t !== 'dockerode'),
+    [],
+  );
+});
+
+test('the web side reaches labs through its LabAccess port only', () => {
+  const web = ['server/http', 'server/terminal', 'server/preview'];
+  assert.deepEqual(
+    web.flatMap((dir) => violations(dir, (t) => !/^server\/(labs|sandbox)\//.test(t) && !t.startsWith('sandbox/'))),
+    [],
+  );
+});
