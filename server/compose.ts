@@ -144,7 +144,7 @@ export function labAccess(manager: LabManager): LabAccess {
     async check(learner, name, checkId) {
       known(name);
       const lab = await manager.find(learner, name);
-      if (!lab || lab.state !== 'ready') throw new NoLabError(`lancez d’abord le lab « ${name} » pour vérifier`);
+      if (lab?.state !== 'ready') throw new NoLabError(`lancez d’abord le lab « ${name} » pour vérifier`);
       manager.touch(lab.labId);
       return runCheck(definitions(name)!, checkId, (host, command, timeoutMs) =>
         manager.exec(lab.labId, host, command, { timeoutMs }),

@@ -111,7 +111,7 @@ describe('what « Vérifier » refuses, and the progress it keeps', () => {
     server = await startBackend(server.env);
     const kept = await new Learner(server.url, learner.cookie).request('GET', '/api/progress');
     assert.deepEqual(
-      (kept.body?.passed as { lab: string; checkId: string }[]).map((p) => `${p.lab}/${p.checkId}`),
+      ((kept.body?.passed ?? []) as { lab: string; checkId: string }[]).map((p) => `${p.lab}/${p.checkId}`),
       [`${LAB}/local-502`],
     );
   });
