@@ -60,4 +60,16 @@ done
 mv "$skel/var/lib/dpkg" /usr/lib/atelier/dpkg
 ln -s /usr/lib/atelier/dpkg "$skel/var/lib/dpkg"
 rm -f "$skel"/var/cache/apt/*.bin
+# Entries that are not root's (www-data's logs, _apt's partial/ at mode 700…) could not be read by a host's
+# root without CAP_DAC_OVERRIDE: in the skeleton they become root's, for root's eyes only (a copy, so the live file
+# keeps its owner), and skel.owners lists their real mode and owner, which lab-init gives back after the copy.
+owners=/usr/lib/atelier/skel.owners
+: >"$owners"
+find "$skel" \( ! -uid 0 -o ! -gid 0 \) ! -type l -printf '%m %U %G %p\n' | while read -r mode uid gid path; do
+  printf '%s %s %s %s\n' "$mode" "$uid" "$gid" "${path#"$skel"}" >>"$owners"
+  if [ -f "$path" ]; then cp "$path" "$path.copy" && mv "$path.copy" "$path"; fi
+  chown root:root "$path"
+  if [ -d "$path" ]; then chmod 700 "$path"; else chmod 600 "$path"; fi
+done
+[ -s "$owners" ] || fail "no owner recorded for the skeleton (expected www-data's logs at least)"
 [ -f "$skel/etc/nginx/nginx.conf" ] && [ -L "$skel/var/lib/dpkg" ] || fail "skeleton of the writable directories not built"

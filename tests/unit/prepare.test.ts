@@ -4,7 +4,7 @@
 // command, its exit code and its own output.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -68,23 +68,42 @@ test('while the script runs there is no outcome; a host that stops without a mar
   });
 });
 
-test('writable directories are filled from the skeleton with owners and modes, then seeded files are unpacked', async () => {
+test('writable directories are filled from the skeleton, modes and owners given back from its list, then seeded files unpacked', async () => {
   const skeleton = join(scratch, 'skel');
   const target = join(scratch, 'host', 'var');
   const source = join(skeleton, target);
+  // As layer.sh leaves it: the log directory and file readable root's in the skeleton, their real mode and owner in the list.
   mkdirSync(join(source, 'log', 'apache2'), { recursive: true });
-  writeFileSync(join(source, 'log', 'apache2', 'error.log'), 'old\n');
-  chownSync(join(source, 'log', 'apache2'), 0, 4);
+  writeFileSync(join(source, 'log', 'apache2', 'error.log'), 'old\n', { mode: 0o644 });
+  writeFileSync(
+    `${skeleton}.owners`,
+    `750 0 4 ${join(target, 'log', 'apache2')}\n640 33 4 ${join(target, 'log', 'apache2', 'error.log')}\n640 33 4 /elsewhere/not-filled\n`,
+  );
   mkdirSync(target, { recursive: true });
   const seededPath = join(scratch, 'host', 'var', "it's", 'index.php');
   const seeded = await tarOf([{ path: seededPath, content: Buffer.from('<?php echo 1;\n'), mode: 0o640 }]);
   const p = plan({ fill: [target, join(scratch, 'host', 'absent')], skeleton, seeded, boot: [`test -f ${JSON.stringify(seededPath)}`] });
   const r = run(p.script);
   assert.deepEqual(prepareOutcome(p, r.stdout, true), { ok: true }, r.stdout);
-  assert.equal(readFileSync(join(target, 'log', 'apache2', 'error.log'), 'utf8'), 'old\n');
-  assert.equal(statSync(join(target, 'log', 'apache2')).gid, 4);
+  const log = join(target, 'log', 'apache2', 'error.log');
+  assert.equal(readFileSync(log, 'utf8'), 'old\n');
+  assert.deepEqual([statSync(log).mode & 0o7777, statSync(log).uid, statSync(log).gid], [0o640, 33, 4]);
+  assert.deepEqual([statSync(join(target, 'log', 'apache2')).mode & 0o7777, statSync(join(target, 'log', 'apache2')).gid], [0o750, 4]);
   assert.equal(readFileSync(seededPath, 'utf8'), '<?php echo 1;\n');
   assert.equal(statSync(seededPath).mode & 0o777, 0o640);
+});
+
+test("without CHOWN in the host, the modes come back and the copies stay root's", () => {
+  const skeleton = join(scratch, 'skel2');
+  const target = join(scratch, 'host2', 'etc');
+  mkdirSync(join(skeleton, target), { recursive: true });
+  writeFileSync(join(skeleton, target, 'shadow'), 'x\n', { mode: 0o644 });
+  writeFileSync(`${skeleton}.owners`, `640 0 42 ${join(target, 'shadow')}\n`);
+  mkdirSync(target, { recursive: true });
+  const p = plan({ fill: [target], skeleton, keepOwners: false });
+  assert.deepEqual(prepareOutcome(p, run(p.script).stdout, true), { ok: true });
+  const st = statSync(join(target, 'shadow'));
+  assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o640, 0, 0]);
 });
 
 test('a broken seeded archive fails the files step, before any boot command', () => {

@@ -31,8 +31,19 @@ export interface PreparePlan {
   marker: string;
 }
 
-/** perl: "uid gid path" records (NUL-ended) on standard input, paths relative to the directory in ARGV. */
-const LCHOWN = 'BEGIN { $to = shift } chomp; my ($u, $g, $p) = split / /, $_, 3; lchown($u, $g, "$to/$p") or die "chown $to/$p: $!\\n"';
+/**
+ * perl: gives back the mode and owner of the skeleton's entries that are not root's, from its list
+ * ("mode uid gid path" lines; sandbox/image/layer.sh). ARGV: the list, 1 to give owners back (else modes
+ * only), then the filled directories. Mode first: root may change the mode of a file it gave away only
+ * with CAP_FOWNER, which most hosts lack.
+ */
+const RESTORE_OWNERS = `my ($list, $keep, @dirs) = @ARGV; @ARGV = ($list);
+while (<>) {
+  chomp; my ($mode, $u, $g, $p) = split / /, $_, 4;
+  next unless grep { $p eq $_ || index($p, "$_/") == 0 } @dirs;
+  chmod(oct($mode), $p) or die "chmod $p: $!\\n";
+  if ($keep) { lchown($u, $g, $p) or die "chown $p: $!\\n" }
+}`;
 
 export const shellQuote = (text: string) => `'${text.replaceAll("'", `'"'"'`)}'`;
 
@@ -48,17 +59,14 @@ export function prepareScript(input: PrepareInput): PreparePlan {
   if (input.fill.length > 0 || input.seeded) lines.push('step files');
   for (const dir of input.fill) {
     const from = shellQuote(`${skeleton}${dir}`);
-    const to = shellQuote(dir);
-    // Modes first, as root's files, then owners: once a file is www-data's, root may change its mode only
-    // with CAP_FOWNER, which most hosts lack (`cp -a` does it the other way round).
-    lines.push(`if [ -d ${from} ]; then cp -dR --preserve=mode,timestamps,links ${from}/. ${to}/ 2>&1 || fail files $?`);
-    if (input.keepOwners) {
-      // One process for every owner (a chown each costs more than the copy): perl-base is in every Debian.
-      lines.push(
-        `  (cd ${from} && find . \\( ! -uid 0 -o ! -gid 0 \\) -printf '%U %G %p\\0' | perl -0 -MPOSIX=lchown -ne ${shellQuote(LCHOWN)} ${to}) 2>&1 || fail files $?`,
-      );
-    }
-    lines.push('fi');
+    lines.push(`if [ -d ${from} ]; then cp -dR --preserve=mode,timestamps,links ${from}/. ${shellQuote(dir)}/ 2>&1 || fail files $?; fi`);
+  }
+  if (input.fill.length > 0) {
+    const list = shellQuote(`${skeleton}.owners`);
+    const dirs = input.fill.map(shellQuote).join(' ');
+    lines.push(
+      `if [ -f ${list} ]; then perl -MPOSIX=lchown -e ${shellQuote(RESTORE_OWNERS)} ${list} ${input.keepOwners ? 1 : 0} ${dirs} 2>&1 || fail files $?; fi`,
+    );
   }
   if (input.seeded) {
     // Base64 lines never contain the here-document's end word.
