@@ -28,6 +28,12 @@ after(async () => {
   await destroyScope(scope);
 });
 
+/** Waits for `n` animation frames of the page. */
+const framesPass = (page: Page, n: number) =>
+  page.evaluate(async (count) => {
+    for (let i = 0; i < count; i++) await new Promise((ok) => requestAnimationFrame(ok));
+  }, n);
+
 async function open(width: number, height = 900): Promise<Page> {
   const page = await browser.newPage({ viewport: { width, height } });
   await page.goto(`${server.url}/05-fastcgi/`);
@@ -41,17 +47,30 @@ describe('a resize', () => {
     await runAndWait(page, LAB, 'web', 'seq 1 300');
     let g = (await geometry(page, LAB, 'web'))!;
     assert.equal(g.viewportY, g.baseY, 'at the bottom before any resize');
-    for (const [width, height] of [
-      [700, 500],
-      [1400, 1000],
-      [375, 700],
-      [1280, 900],
+    // Resized while the student looks at the terminal, and while reading the text above it (the terminal
+    // out of view, where xterm draws nothing), then looking at it again.
+    for (const [width, height, where] of [
+      [700, 500, 'out of view'],
+      [1400, 1000, 'in view'],
+      [375, 700, 'out of view'],
+      [1280, 900, 'in view'],
     ] as const) {
+      const term = page.locator(`${labSelector(LAB)} .lab__term`).first();
+      if (where === 'out of view') await page.evaluate(() => scrollTo({ top: 0, behavior: 'instant' }));
+      else await term.scrollIntoViewIfNeeded();
       await page.setViewportSize({ width, height });
+      await framesPass(page, 5); // the page has handled the new size
+      await term.scrollIntoViewIfNeeded();
       g = await resized(page, LAB, 'web', g);
-      // Right after the fit, and while xterm syncs its scroll position in the frames that follow.
-      for (const later of [g, ...(await geometryOverFrames(page, LAB, 'web'))]) {
-        assert.equal(later.viewportY, later.baseY, `${width}×${height}: the terminal (${later.cols}×${later.rows}) shows its bottom`);
+      // xterm draws the new size in the next frame (one frame may still show the old first line); from
+      // the third frame on, and for good, the bottom.
+      const frames = await geometryOverFrames(page, LAB, 'web', 12);
+      for (const later of frames.slice(3)) {
+        assert.equal(
+          later.viewportY,
+          later.baseY,
+          `${width}×${height}, ${where}: the terminal (${later.cols}×${later.rows}) shows its bottom`,
+        );
       }
       g = (await geometry(page, LAB, 'web'))!;
     }

@@ -43,6 +43,11 @@ export class TerminalView {
   readonly #fit = new FitAddon();
   readonly #container: HTMLElement;
   readonly #observer: ResizeObserver;
+  readonly #visibility: IntersectionObserver;
+  /** the terminal's box is in the window (xterm draws nothing, and measures nothing new, outside it) */
+  #inView = true;
+  /** the box changed size while out of the window: fitted when it comes back */
+  #fitWhenInView = false;
   #webgl: WebglAddon | null = null;
   #fitQueued = false;
   #disposed = false;
@@ -82,6 +87,19 @@ export class TerminalView {
     this.fit();
     this.#observer = new ResizeObserver(() => this.#queueFit());
     this.#observer.observe(o.container);
+    // A resized box is fitted while in view: xterm pauses its renderer out of view, and a resize then
+    // leaves its scroll area the old height (the prompt out of reach until the next output). A box
+    // resized out of view is fitted once it is back (the first fit, before the shell starts, is done
+    // wherever the box is: the shell must know its size). Observes the element xterm observes, and is
+    // created after xterm's observer: xterm resumes its renderer before this one says "in view".
+    this.#visibility = new IntersectionObserver((entries) => {
+      this.#inView = entries.at(-1)?.isIntersecting ?? this.#inView;
+      if (this.#inView && this.#fitWhenInView) {
+        this.#fitWhenInView = false;
+        this.#queueFit();
+      }
+    });
+    this.#visibility.observe(this.term.element?.querySelector('.xterm-screen') ?? o.container);
     void this.#startWebgl(o.onRenderer);
   }
 
@@ -119,7 +137,21 @@ export class TerminalView {
     } catch {
       // the renderer is not measured yet: the ResizeObserver calls again once it is
     }
-    if (atBottom) this.term.scrollToBottom();
+    if (atBottom) this.#toBottom(5);
+  }
+
+  /**
+   * Scrolls to the bottom, now and in each of the next frames where it is not there: xterm gives its
+   * scroll area the new height only when it next draws (until then it clamps a scroll to the old one),
+   * and a late scroll event of that area can bring back the first line shown before the resize.
+   */
+  #toBottom(frames: number): void {
+    const buffer = this.term.buffer.active;
+    if (buffer.viewportY < buffer.baseY) this.term.scrollToBottom();
+    if (frames <= 0) return;
+    requestAnimationFrame(() => {
+      if (!this.#disposed) this.#toBottom(frames - 1);
+    });
   }
 
   setTheme(theme: ITheme): void {
@@ -155,15 +187,21 @@ export class TerminalView {
   dispose(): void {
     this.#disposed = true;
     this.#observer.disconnect();
+    this.#visibility.disconnect();
     this.term.dispose();
   }
 
   #queueFit(): void {
+    if (!this.#inView) {
+      this.#fitWhenInView = true;
+      return;
+    }
     if (this.#fitQueued) return;
     this.#fitQueued = true;
     requestAnimationFrame(() => {
       this.#fitQueued = false;
-      this.fit();
+      if (this.#inView) this.fit();
+      else this.#fitWhenInView = true; // left the window since the resize
     });
   }
 
