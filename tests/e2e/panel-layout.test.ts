@@ -1,6 +1,7 @@
 // The lab panel's smaller promises, in Chromium against the real server: after a resize the terminal
 // shows its bottom (the prompt); at 375 px the three buttons of the panel's bar stay on one row; links
-// at the top of the chapter take the keyboard to each lab in a few key presses.
+// at the top of the chapter take the keyboard to each lab in a few key presses. And a host the server
+// knows but the page did not render gets its tab and terminal from the panel's one markup (a template).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -74,6 +75,45 @@ describe('a resize', () => {
       }
       g = (await geometry(page, LAB, 'web'))!;
     }
+    await page.close();
+  });
+});
+
+describe('a host the page did not render', () => {
+  test('gets a tab and a terminal panel made from the panel’s template, like the rendered ones', async () => {
+    const page = await open(1280);
+    await startLab(page, LAB, 'web');
+    // The server's answer names one more host than the built page (a definition changed since the build).
+    await page.route(`**/api/labs/${LAB}`, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { hosts?: string[] };
+      if (Array.isArray(body.hosts)) body.hosts = [...body.hosts, 'db'];
+      await route.fulfill({ response, json: body });
+    });
+    await page.reload();
+    await page.locator(labSelector(LAB)).scrollIntoViewIfNeeded();
+    await page.waitForSelector(`${labSelector(LAB)} [role=tabpanel][data-host="db"] .xterm`, { state: 'attached', timeout: 30_000 });
+    const shape = (host: string) =>
+      page.evaluate(
+        ([sel, h]) => {
+          const tab = document.querySelector(`${sel} [role=tab][data-host="${h}"]`)!;
+          const panel = document.querySelector(`${sel} [role=tabpanel][data-host="${h}"]`)!;
+          // The markup's own elements; what xterm.js puts in the terminal's box is not markup of ours.
+          const outline = (el: Element): string =>
+            `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}(${el.classList.contains('lab__term') ? '' : [...el.children].map(outline).join(',')})`;
+          return {
+            tab: tab.textContent?.replace(/\s+/g, ' ').trim(),
+            controls: tab.getAttribute('aria-controls') === panel.id && panel.getAttribute('aria-labelledby') === tab.id,
+            outline: `${outline(tab)} ${outline(panel)}`.replaceAll(h!, 'HOST'),
+          };
+        },
+        [labSelector(LAB), host],
+      );
+    const db = await shape('db');
+    const web = await shape('web');
+    assert.equal(db.tab, '$ db');
+    assert.equal(db.controls, true);
+    assert.equal(db.outline, web.outline);
     await page.close();
   });
 });
