@@ -23,6 +23,6 @@ node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec \
 echo "== engine restart"
 node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec 'tests/engine/**/*.test.ts' | tee -a "$log" || status=1
 count() { grep -E "^ℹ $1 [0-9]+$" "$log" | awk '{n += $3} END {print n + 0}'; }
-echo "$(count pass) passed, $(count fail) failed, $(count skipped) skipped"
+echo "$(count pass) passed, $(count fail) failed, $(count skipped) skipped, $(count todo) todo (known defects: they run and report, and do not fail the run)"
 rm -f "$log"
 exit "$status"
