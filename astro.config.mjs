@@ -4,7 +4,7 @@
 import { defineConfig } from 'astro/config';
 import { unified } from '@astrojs/markdown-remark';
 import mdx from '@astrojs/mdx';
-import expressiveCode, { pluginFramesTexts } from 'astro-expressive-code';
+import expressiveCode from 'astro-expressive-code';
 import remarkSequence from './site/lib/sequence/remark.ts';
 import remarkFrenchTypography from './site/lib/french-typography.ts';
 import rehypeExternalLinks from './site/lib/external-links.ts';
@@ -20,13 +20,6 @@ function labCatalogModule() {
     load: (resolved) => (resolved === `\0${id}` ? `export default ${JSON.stringify(labCatalog())};` : undefined),
   };
 }
-
-// The copy button and terminal frames speak French, like the page.
-pluginFramesTexts.addLocale('fr', {
-  terminalWindowFallbackTitle: 'Fenêtre de terminal',
-  copyButtonTooltip: 'Copier dans le presse-papiers',
-  copyButtonCopied: 'Copié\u00A0!',
-});
 
 export default defineConfig({
   srcDir: './site',
@@ -53,30 +46,9 @@ export default defineConfig({
     }),
   },
   integrations: [
-    // Must come before mdx() so that code blocks in MDX go through it.
-    expressiveCode({
-      // First theme = base; the other one applies with prefers-color-scheme or <html data-theme="…">,
-      // the attribute the theme toggle sets.
-      themes: ['github-light', 'github-dark'],
-      // Its CSS in the page (with the first code block) rather than one more render-blocking request.
-      emitExternalStylesheet: false,
-      defaultLocale: 'fr',
-      useDarkModeMediaQuery: true,
-      themeCssSelector: (theme) => `[data-theme='${theme.type}']`,
-      styleOverrides: {
-        codeFontFamily: 'ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, Consolas, "Liberation Mono", monospace',
-        uiFontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", sans-serif',
-        codeFontSize: '0.875rem',
-        borderRadius: '0.4rem',
-      },
-      defaultProps: {
-        // Long docker run commands wrap instead of scrolling sideways on a phone; the copy button
-        // still copies them as one line.
-        wrap: true,
-        preserveIndent: true,
-        hangingIndent: 2,
-      },
-    }),
+    // Must come before mdx() so that code blocks in MDX go through it. Its options are in ec.config.mjs,
+    // where the <Code> component (site/components/Run.astro) finds them too.
+    expressiveCode(),
     mdx(),
     // `astro dev` only: the lab API, the terminals and the preview on the dev server (one address).
     atelierBackend(),

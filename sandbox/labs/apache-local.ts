@@ -2,7 +2,7 @@
 // over TCP on 127.0.0.1:9000 (the previous demo, on a single machine); the learner moves PHP-FPM to a unix
 // socket and changes the ProxyPassMatch accordingly.
 import { defineLab } from './schema.ts';
-import { CHAPTER_PAGE, PAGE_OK, RELOAD, SOCKET, runs, setListen } from './common.ts';
+import { AFTER_RELOAD, CHAPTER_PAGE, PAGE_OK, RELOAD_SHOWN, SOCKET, listenShown, runs, setListen } from './common.ts';
 import { apache } from './diagnoses.ts';
 
 const CONF = '/etc/apache2/conf-available/php-fpm.conf';
@@ -34,20 +34,20 @@ export default defineLab({
       id: 'listen-socket',
       title: `Faire écouter PHP-FPM sur un socket fichier : listen = ${SOCKET}`,
       host: 'web',
-      run: `${setListen(SOCKET)} && service php8.2-fpm restart`,
+      run: listenShown(SOCKET),
     },
     {
       id: 'proxy-socket',
       title: 'Changer le ProxyPassMatch en conséquence',
       host: 'web',
       run: `cat > ${CONF} <<'EOF'
-# Les fichiers .php sont exécutés par PHP-FPM, sur cette même machine, par son socket Unix
 ProxyPassMatch ^/(.*\\.php(/.*)?)$ "unix:${SOCKET}|fcgi://localhost/var/www/html/$1"
 <Directory "/var/www/html">
     DirectoryIndex index.php
 </Directory>
 EOF
-${RELOAD.apache2}`,
+${RELOAD_SHOWN.apache2}`,
+      settle: AFTER_RELOAD,
     },
   ],
   checks: [

@@ -2,7 +2,7 @@
 // over TCP (FastCGI on port 9000). The learner enables mod_proxy and mod_proxy_fcgi and adds the chapter's
 // ProxyPassMatch; with PHP-FPM stopped, Apache answers 503.
 import { defineLab } from './schema.ts';
-import { CHAPTER_PAGE, PAGE_OK, RELOAD, httpStatus, runs, setListen } from './common.ts';
+import { AFTER_RELOAD, CHAPTER_PAGE, PAGE_OK, RELOAD_SHOWN, httpStatus, runs, setListen } from './common.ts';
 import { apache, phpFpm } from './diagnoses.ts';
 
 const URL = 'http://localhost/';
@@ -44,7 +44,6 @@ export default defineLab({
       title: 'Déléguer les fichiers .php à PHP-FPM sur l’hôte php (ProxyPassMatch) et servir index.php',
       host: 'web',
       run: `cat > ${CONF} <<'EOF'
-# Les fichiers .php sont exécutés par PHP-FPM sur l'hôte php (port 9000)
 ProxyPassMatch ^/(.*\\.php(/.*)?)$ fcgi://php:9000/var/www/html/$1
 <Directory "/var/www/html">
     DirectoryIndex index.php
@@ -52,7 +51,13 @@ ProxyPassMatch ^/(.*\\.php(/.*)?)$ fcgi://php:9000/var/www/html/$1
 EOF
 a2enconf php-fpm`,
     },
-    { id: 'reload', title: 'Recharger Apache httpd', host: 'web', run: RELOAD.apache2 },
+    {
+      id: 'reload',
+      title: 'Vérifier la configuration et recharger Apache httpd',
+      host: 'web',
+      run: RELOAD_SHOWN.apache2,
+      settle: AFTER_RELOAD,
+    },
     { id: 'stop-php', title: 'Arrêter PHP-FPM sur l’hôte php', host: 'php', run: 'service php8.2-fpm stop' },
   ],
   checks: [

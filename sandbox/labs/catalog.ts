@@ -9,6 +9,8 @@ export interface LabCatalogEntry {
   hosts: { name: string }[];
   preview: { path: string };
   checks: { id: string; title: string }[];
+  /** the solution's named steps: a chapter's <Run step> block shows `run` as it is */
+  steps: { id: string; host: string; run: string }[];
 }
 
 export function labCatalog(): LabCatalogEntry[] {
@@ -18,5 +20,6 @@ export function labCatalog(): LabCatalogEntry[] {
     hosts: lab.hosts.map((h) => ({ name: h.name })),
     preview: { path: lab.preview.path },
     checks: lab.checks.map((c) => ({ id: c.id, title: c.title })),
+    steps: lab.solution.flatMap((s) => (s.id === undefined ? [] : [{ id: s.id, host: s.host, run: s.run }])),
   }));
 }

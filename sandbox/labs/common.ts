@@ -68,13 +68,27 @@ export function setListen(value: string): string {
   return `sed -i 's|^listen = .*|listen = ${value}|' ${POOL} && grep -qx 'listen = ${value}' ${POOL}`;
 }
 
+/** Shell, as the chapter shows it: make PHP-FPM listen there (`listen` of its pool), then restart it. */
+export function listenShown(value: string): string {
+  return `sed -i 's|^listen = .*|listen = ${value}|' ${POOL} && service php8.2-fpm restart`;
+}
+
+/** Shell, as the chapter shows it: check the configuration, then reload gracefully. */
+export const RELOAD_SHOWN = {
+  apache2: 'apache2ctl configtest && service apache2 reload',
+  nginx: 'nginx -t && service nginx reload',
+};
+
 /**
- * Shell: check the configuration, then reload gracefully. The server applies a reload in the background
- * (new workers, old ones finish their requests), hence the short wait before anything is measured.
+ * A graceful reload is applied in the background (new workers; old ones finish their requests): runners wait
+ * this long after one before anything is measured (a step's `settle`).
  */
+export const AFTER_RELOAD = 'sleep 1';
+
+/** Shell, for commands the student never sees (diagnoses' examples): reload, then wait until it applies. */
 export const RELOAD = {
-  apache2: 'apache2ctl configtest && service apache2 reload && sleep 1',
-  nginx: 'nginx -t && service nginx reload && sleep 1',
+  apache2: `${RELOAD_SHOWN.apache2} && ${AFTER_RELOAD}`,
+  nginx: `${RELOAD_SHOWN.nginx} && ${AFTER_RELOAD}`,
 };
 
 /** Shell: the HTTP status of a URL on this host, on its own line. */

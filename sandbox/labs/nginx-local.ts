@@ -2,7 +2,7 @@
 // block (fastcgi_pass 127.0.0.1:9000, code in /scripts) works since PHP-FPM is now local; the learner moves
 // PHP-FPM to a unix socket and points fastcgi_pass at it.
 import { defineLab } from './schema.ts';
-import { CHAPTER_PAGE, PAGE_OK, RELOAD, SOCKET, runs, setListen } from './common.ts';
+import { AFTER_RELOAD, CHAPTER_PAGE, PAGE_OK, RELOAD_SHOWN, SOCKET, listenShown, runs, setListen } from './common.ts';
 import { nginx } from './diagnoses.ts';
 
 const CONF = '/etc/nginx/conf.d/default.conf';
@@ -30,13 +30,14 @@ export default defineLab({
       id: 'listen-socket',
       title: `Faire écouter PHP-FPM sur un socket fichier : listen = ${SOCKET}`,
       host: 'web',
-      run: `${setListen(SOCKET)} && service php8.2-fpm restart`,
+      run: listenShown(SOCKET),
     },
     {
       id: 'fastcgi-socket',
       title: `Passer les requêtes à PHP-FPM par le socket : fastcgi_pass unix:${SOCKET};`,
       host: 'web',
-      run: `sed -i 's|^\\( *\\)fastcgi_pass .*|\\1fastcgi_pass   unix:${SOCKET};|' ${CONF} && grep -q 'unix:${SOCKET};' ${CONF} && ${RELOAD.nginx}`,
+      run: `sed -i 's|fastcgi_pass .*|fastcgi_pass   unix:${SOCKET};|' ${CONF}\n${RELOAD_SHOWN.nginx}`,
+      settle: AFTER_RELOAD,
     },
   ],
   checks: [

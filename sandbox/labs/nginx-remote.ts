@@ -2,7 +2,7 @@
 // .php to 127.0.0.1:9000, which fails (502, "Connection refused" in the error log) since PHP-FPM is on
 // another host; pointed at `php`, it still fails until PHP-FPM starts; then the page works.
 import { defineLab } from './schema.ts';
-import { CHAPTER_PAGE, PAGE_OK, RELOAD, httpStatus, runs, setListen } from './common.ts';
+import { AFTER_RELOAD, CHAPTER_PAGE, PAGE_OK, RELOAD, RELOAD_SHOWN, httpStatus, runs, setListen } from './common.ts';
 import { nginx, phpFpm } from './diagnoses.ts';
 
 const CONF = '/etc/nginx/conf.d/default.conf';
@@ -40,11 +40,18 @@ export default defineLab({
   solution: [
     {
       id: 'point-at-php',
-      title: 'Remplacer 127.0.0.1 par le nom de l’hôte PHP-FPM dans fastcgi_pass',
+      title: 'Garder la ligne fastcgi_pass 127.0.0.1:9000 en commentaire et viser l’hôte php en dessous',
       host: 'web',
-      run: `sed -i 's|^\\( *\\)fastcgi_pass   127.0.0.1:9000;|\\1#fastcgi_pass   127.0.0.1:9000;\\n\\1fastcgi_pass   php:9000;|' ${CONF} && grep -q '^ *fastcgi_pass   php:9000;' ${CONF}`,
+      // As in the chapter's source: the old line stays, commented out, above the new one (same indent).
+      run: `sed -E -i 's|^( *)(fastcgi_pass   127\\.0\\.0\\.1:9000;)|\\1#\\2\\n\\1fastcgi_pass   php:9000;|' ${CONF}`,
     },
-    { id: 'reload', title: 'Recharger Nginx (PHP-FPM n’est toujours pas démarré)', host: 'web', run: RELOAD.nginx },
+    {
+      id: 'reload',
+      title: 'Vérifier la configuration et recharger Nginx (PHP-FPM n’est toujours pas démarré)',
+      host: 'web',
+      run: RELOAD_SHOWN.nginx,
+      settle: AFTER_RELOAD,
+    },
     { id: 'start-php', title: 'Démarrer PHP-FPM sur l’hôte php', host: 'php', run: 'service php8.2-fpm start' },
   ],
   checks: [

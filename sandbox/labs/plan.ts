@@ -5,6 +5,11 @@ import type { Lab, LabCheck, LabStep } from './schema.ts';
 
 export type PlanItem = { kind: 'step'; step: LabStep; index: number } | { kind: 'check'; check: LabCheck; stage: string };
 
+/** The shell a runner runs for a step: the student's command, then its `settle` wait when the command succeeded. */
+export function stepCommand(step: LabStep): string {
+  return step.settle === undefined ? step.run : `{\n${step.run}\n} && ${step.settle}`;
+}
+
 export function runOrder(lab: Lab): PlanItem[] {
   const lastId = `#${lab.solution.length}`;
   const stageOf = (c: LabCheck) => c.after ?? lastId;

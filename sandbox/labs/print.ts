@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labImageTag } from '../image/tag.ts';
 import { getLab, loadLabs, FILES_DIR } from './index.ts';
-import { runOrder } from './plan.ts';
+import { runOrder, stepCommand } from './plan.ts';
 import type { Lab } from './schema.ts';
 
 /** The runner's bound for a command without timeoutSeconds. */
@@ -40,7 +40,7 @@ export function planLines(lab: Lab): string[] {
   for (const item of runOrder(lab)) {
     if (item.kind === 'step') {
       const s = item.step;
-      lines.push(['step', s.host, b64(s.run), b64(s.title), String(s.timeoutSeconds ?? DEFAULT_TIMEOUT_S)]);
+      lines.push(['step', s.host, b64(stepCommand(s)), b64(s.title), String(s.timeoutSeconds ?? DEFAULT_TIMEOUT_S)]);
     } else {
       const c = item.check;
       lines.push([

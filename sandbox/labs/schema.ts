@@ -51,7 +51,13 @@ export const StepSchema = z.object({
   id: name.optional(),
   title: z.string().min(1),
   host: name,
+  /** what the student is shown and types (a <Run step> block of the chapter shows exactly this text) */
   run: z.string().min(1),
+  /**
+   * Run after `run` succeeds, by the runners only (never shown): waits for what `run` started in the
+   * background, e.g. a graceful reload, before anything is measured. The student clicks « Vérifier » later.
+   */
+  settle: z.string().min(1).optional(),
   timeoutSeconds,
 });
 

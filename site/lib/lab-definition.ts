@@ -21,3 +21,8 @@ export function labPanelId(name: string, seen: Map<string, number>): string {
   seen.set(name, n);
   return n === 1 ? `lab-${name}` : `lab-${name}-${n}`;
 }
+
+/** Every lab of the catalog (for lookups such as ./run-step.ts). */
+export function labCatalog(): readonly LabDefinition[] {
+  return labs;
+}

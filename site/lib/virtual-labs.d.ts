@@ -6,6 +6,7 @@ declare module 'virtual:atelier/labs' {
     hosts: { name: string }[];
     preview: { path: string };
     checks: { id: string; title: string }[];
+    steps: { id: string; host: string; run: string }[];
   }[];
   export default labs;
 }

@@ -1,5 +1,5 @@
 // Makes sure dist/ holds a build of the current site: runs `astro build` when dist/ is missing or
-// older than anything under content/ and site/ or the Astro config. A lock directory keeps two test
+// older than anything under content/, site/, sandbox/labs/ (the lab catalog: titles, steps) or the Astro config. A lock directory keeps two test
 // files started in parallel from building into dist/ at the same time; it lives in the system's temporary
 // directory (one per checkout), never in the repository, where `astro dev` watches files. Also: the
 // chapters as the build sees them, for tests that iterate over what exists.
@@ -28,7 +28,9 @@ function newestMtime(path: string): number {
 function isStale(): boolean {
   const index = join(dist, 'index.html');
   if (!existsSync(index)) return true;
-  const sources = ['content', 'site', 'astro.config.mjs'].map((p) => join(root, p)).filter((p) => existsSync(p));
+  const sources = ['content', 'site', 'sandbox/labs', 'astro.config.mjs', 'ec.config.mjs']
+    .map((p) => join(root, p))
+    .filter((p) => existsSync(p));
   return Math.max(...sources.map(newestMtime)) > statSync(index).mtimeMs;
 }
 

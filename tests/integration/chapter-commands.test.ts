@@ -1,10 +1,14 @@
 // The commands a student runs from the chapter's « Exécuter » / « Taper » buttons work in the labs:
-// each <Run> block of content/05-fastcgi.mdx is run, in the chapter's order, in a real lab of its kind,
-// and the state the chapter announces after the last block is checked from the outside.
+// each <Run> block of content/05-fastcgi.mdx is run, in the chapter's order, in a real lab of its kind
+// (a block bound to a solution step runs that step, and then the checks that hold after it: the stop block
+// of the Apache demo is followed by its 503), and the state the chapter announces after the last block is
+// checked from the outside.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { checkFailures } from '../../sandbox/labs/expect.ts';
 import { getLab } from '../../sandbox/labs/index.ts';
+import { stepCommand } from '../../sandbox/labs/plan.ts';
 import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { newLabId, type PreviewTarget } from '../../server/sandbox/provider.ts';
@@ -19,12 +23,21 @@ interface Block {
   lab: string;
   host: string;
   code: string;
+  /** the solution step the block shows, if it is bound to one */
+  step?: string;
 }
 
-/** <Run lab="…" host="…"> ```lang … ``` </Run>, in page order. */
+const lab = (name: string) => getLab(name) ?? assert.fail(`no lab definition ${name}`);
+
+/** <Run lab="…" step="…" /> (the step's command, as runners run it) and <Run lab="…" host="…"> ```lang … ``` </Run>, in page order. */
 function runBlocks(mdx: string): Block[] {
-  const re = /<Run lab="([a-z0-9-]+)" host="([a-z0-9-]+)"[^>]*>\s*```[a-z]*\n([\s\S]*?)\n```\s*<\/Run>/g;
-  return [...mdx.matchAll(re)].map((m) => ({ lab: m[1]!, host: m[2]!, code: m[3]! }));
+  const re =
+    /<Run lab="([a-z0-9-]+)" step="([a-z0-9-]+)"[^>]*\/>|<Run lab="([a-z0-9-]+)" host="([a-z0-9-]+)"[^>]*>\s*```[a-z]*\n([\s\S]*?)\n```\s*<\/Run>/g;
+  return [...mdx.matchAll(re)].map((m) => {
+    if (m[3] !== undefined) return { lab: m[3], host: m[4]!, code: m[5]! };
+    const step = lab(m[1]!).solution.find((s) => s.id === m[2]) ?? assert.fail(`${m[1]} has no step ${m[2]}`);
+    return { lab: m[1]!, host: step.host, code: stepCommand(step), step: step.id! };
+  });
 }
 
 /** Graceful reloads finish in the background: poll until the page says what the chapter says (or 10 s). */
@@ -33,7 +46,6 @@ function eventually(target: PreviewTarget, path: string, ok: (r: { status: numbe
 }
 
 const blocks = runBlocks(chapter);
-const lab = (name: string) => getLab(name) ?? assert.fail(`no lab definition ${name}`);
 const PAGE = /<h1>PHP-FPM<\/h1>[\s\S]*<h2>\d+\.\d+\.\d+<\/h2>/;
 
 /** What the chapter says once its last command of each lab has run. */
@@ -68,10 +80,16 @@ for (const name of Object.keys(endState)) {
     blocks
       .filter((b) => b.lab === name)
       .forEach((b, i) => {
-        test(`block ${i + 1} on ${b.host}: ${b.code.split('\n')[0]}`, async () => {
+        test(`block ${i + 1} on ${b.host}: ${b.step ? `step ${b.step}` : b.code.split('\n')[0]}`, async () => {
           const r = await provider.exec(labId, b.host, b.code, { timeoutMs: 60_000 });
           assert.equal(r.exitCode, 0, `exit ${r.exitCode}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
         });
+        for (const check of lab(name).checks.filter((c) => b.step !== undefined && c.after === b.step)) {
+          test(`  then check ${check.id}: ${check.title}`, async () => {
+            const r = await provider.exec(labId, check.host, check.run, { timeoutMs: (check.timeoutSeconds ?? 60) * 1000 });
+            assert.deepEqual(checkFailures(check.expect, r), [], `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+          });
+        }
       });
 
     test(`afterwards: ${endState[name]!.says}`, async () => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadLabs } from '../../sandbox/labs/index.ts';
+import { stepCommand } from '../../sandbox/labs/plan.ts';
 import type { Lab, LabStep } from '../../sandbox/labs/schema.ts';
 import { securityEnv, startBackend, type Backend } from '../helpers/backend.ts';
 import { containerName, execIn, removeScope } from '../helpers/engine.ts';
@@ -45,7 +46,7 @@ for (const lab of loadLabs().filter((l) => l.checks.some((c) => c.diagnoses.leng
       for (const d of c.diagnoses) {
         test(`${c.id} → ${d.id}`, { timeout: 300_000 }, async () => {
           const info = learner ? await learner.resetLab(lab.id) : await (learner = new Learner(server.url)).startLab(lab.id);
-          for (const step of stepsUpTo(lab, d.example.after)) await runIn(info.labId, step.host, step.run);
+          for (const step of stepsUpTo(lab, d.example.after)) await runIn(info.labId, step.host, stepCommand(step));
           await runIn(info.labId, d.example.host, d.example.run);
           const answer = await check(learner!, lab.id, c.id);
           assert.equal(answer.status, 200, JSON.stringify(answer.body));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkFailures } from '../../sandbox/labs/expect.ts';
 import { getLab, loadLabs } from '../../sandbox/labs/index.ts';
-import { runOrder } from '../../sandbox/labs/plan.ts';
+import { runOrder, stepCommand } from '../../sandbox/labs/plan.ts';
 import type { Lab, LabCheck } from '../../sandbox/labs/schema.ts';
 import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
@@ -68,7 +68,7 @@ for (const lab of labs) {
       if (item.kind === 'step') {
         const { step } = item;
         test(`step ${item.index + 1}: ${step.title}`, async () => {
-          const r = await provider.exec(labId, step.host, step.run, { timeoutMs: timeout(step.timeoutSeconds) });
+          const r = await provider.exec(labId, step.host, stepCommand(step), { timeoutMs: timeout(step.timeoutSeconds) });
           assert.equal(
             r.exitCode,
             0,

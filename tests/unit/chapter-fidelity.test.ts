@@ -45,7 +45,8 @@ function split(markdown: string): { fences: Fence[]; lines: string[] } {
       open = undefined;
     } else if (open) open.body.push(line.trimEnd());
     else {
-      if (line.startsWith('<Run ')) inRun = true;
+      // <Run lab step /> closes itself: its command is the lab's solution step, shown by the component.
+      if (line.startsWith('<Run ') && !line.trimEnd().endsWith('/>')) inRun = true;
       if (line.startsWith('</Run>')) inRun = false;
       lines.push(line);
     }

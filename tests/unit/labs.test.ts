@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { FILES_DIR, getLab, loadLabs } from '../../sandbox/labs/index.ts';
 import { parseLab, type LabInput } from '../../sandbox/labs/schema.ts';
-import { runOrder } from '../../sandbox/labs/plan.ts';
+import { runOrder, stepCommand } from '../../sandbox/labs/plan.ts';
 import { checkFailures } from '../../sandbox/labs/expect.ts';
 import { planLines } from '../../sandbox/labs/print.ts';
 
@@ -243,15 +243,13 @@ describe('running a lab', () => {
     ]);
   });
 
-  test('the shell plan carries every command intact (base64) in run order', () => {
+  test('the shell plan carries every command intact (base64) in run order, steps with their settle wait', () => {
     const lab = getLab('apache-remote')!;
     const lines = planLines(lab).map((l) => l.split('\t'));
     const decode = (s: string) => Buffer.from(s, 'base64').toString('utf8');
     const steps = lines.filter((l) => l[0] === 'step').map((l) => decode(l[2]!));
-    assert.deepEqual(
-      steps,
-      lab.solution.map((s) => s.run),
-    );
+    assert.deepEqual(steps, lab.solution.map(stepCommand));
+    assert.equal(steps[2], '{\napache2ctl configtest && service apache2 reload\n} && sleep 1');
     const hosts = lines.filter((l) => l[0] === 'host');
     assert.deepEqual(
       hosts.map((l) => l[1]),
