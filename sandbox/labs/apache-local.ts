@@ -2,8 +2,8 @@
 // over TCP on 127.0.0.1:9000 (the previous demo, on a single machine); the learner moves PHP-FPM to a unix
 // socket and changes the ProxyPassMatch accordingly.
 import { defineLab } from './schema.ts';
-import { AFTER_RELOAD, CHAPTER_PAGE, PAGE_OK, RELOAD_SHOWN, SOCKET, listenShown, runs, setListen } from './common.ts';
-import { apache } from './diagnoses.ts';
+import { AFTER_RELOAD, CHAPTER_PAGE, CHAPTER_SOCKET, PAGE_OK, RELOAD_SHOWN, SOCKET, listenShown, runs, setListen } from './common.ts';
+import { apache, phpFpm } from './diagnoses.ts';
 
 const CONF = '/etc/apache2/conf-available/php-fpm.conf';
 
@@ -66,6 +66,8 @@ ${RELOAD_SHOWN.apache2}`,
       run: `test -S ${SOCKET} && ss -Hlx | grep -o '${SOCKET}' && ! ss -Hltn | grep -q ':9000\\b'`,
       expect: { stdoutIncludes: [SOCKET] },
       after: 'listen-socket',
+      // The chapter's path as written: PHP-FPM does not start.
+      diagnoses: [phpFpm.socketDirMissing('web', { after: 'start', host: 'web', run: listenShown(CHAPTER_SOCKET) })],
     },
     {
       id: 'page',
@@ -77,6 +79,7 @@ ${RELOAD_SHOWN.apache2}`,
       diagnoses: [
         apache.configInvalid({ after: 'proxy-socket', host: 'web', run: `service apache2 stop && echo 'ProxyPassMach x' >> ${CONF}` }),
         apache.stopped({ after: 'proxy-socket', host: 'web', run: 'service apache2 stop' }),
+        phpFpm.socketDirMissing('web', { after: 'proxy-socket', host: 'web', run: listenShown(CHAPTER_SOCKET) }),
         // The socket is gone with PHP-FPM: Apache answers 503 (AH02454 in its error log).
         apache.unavailable('http://localhost/', { after: 'proxy-socket', host: 'web', run: 'service php8.2-fpm stop' }),
       ],

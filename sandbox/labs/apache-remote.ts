@@ -70,6 +70,15 @@ a2enconf php-fpm`,
       after: 'start',
     },
     {
+      // The chapter's <Directory "/usr/local/apache2/htdocs"> is the httpd image's document root; Debian's is /var/www/html.
+      id: 'document-root',
+      title: 'La racine des documents d’Apache httpd sous Debian est /var/www/html',
+      host: 'web',
+      run: 'apache2ctl -S 2>/dev/null',
+      expect: { stdoutIncludes: ['Main DocumentRoot: "/var/www/html"'] },
+      after: 'start',
+    },
+    {
       id: 'php-listens',
       title: 'PHP-FPM écoute sur le port 9000 de l’hôte php',
       host: 'php',

@@ -144,6 +144,20 @@ export const apache = {
 };
 
 export const phpFpm = {
+  /**
+   * The chapter's own socket path, /var/run/php7-fpm/DOMAINNAME.socket: the directory does not exist and
+   * PHP-FPM does not create it, so it does not start (its init script says « failed! » and exits 0).
+   */
+  socketDirMissing: (host: string, example: Example): Diagnosis => ({
+    id: 'socket-dir-missing',
+    host,
+    run: '! pgrep -x php-fpm8.2 >/dev/null && tail -n 5 /var/log/php8.2-fpm.log',
+    expect: { stdoutMatches: "unable to bind listening socket for address '(/[^']+)': No such file or directory" },
+    explain:
+      'PHP-FPM ne tourne pas\u202F: il n’a pas pu créer son socket {1}, car le dossier qui doit le contenir n’existe pas (PHP-FPM ne crée pas de dossier).',
+    hint: 'Mettez le socket dans /run/php, le dossier que Debian crée pour PHP-FPM\u202F: listen = /run/php/localhost.sock dans www.conf, puis service php8.2-fpm restart.',
+    example,
+  }),
   /** PHP-FPM runs but listens where the web host cannot reach it. */
   listensElsewhere: (example: Example): Diagnosis => ({
     id: 'php-listens-elsewhere',

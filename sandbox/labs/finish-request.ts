@@ -43,6 +43,27 @@ export default defineLab({
     },
   ],
   checks: [
+    // « Comparez le temps », timed as the student does, with bash's time: 4 s of work, then the answer…
+    {
+      id: 'slow-without',
+      title: 'Sans fastcgi_finish_request(), curl rend la main après les 4\u202Fsecondes de travail',
+      host: 'web',
+      run: `{ time curl -s -o /dev/null -m 20 http://localhost/sans-finish.php; } 2>&1 | grep real`,
+      expect: { stdoutMatches: '^real\\s+0m([4-9]|[1-5]\\d)\\.\\d+s' },
+      after: 'without',
+      timeoutSeconds: 30,
+    },
+    // …or the answer at once (well under a second), the work after it: wait for the work to end, so that it
+    // does not write into the log of the next measure.
+    {
+      id: 'fast-with',
+      title: 'Avec fastcgi_finish_request(), curl rend la main en moins d’une seconde',
+      host: 'web',
+      run: `rm -f ${LOG}; { time curl -s -o /dev/null -m 20 http://localhost/avec-finish.php; } 2>&1 | grep real; for i in $(seq 1 40); do grep -q 'avec-finish.php : ${DONE}' ${LOG} 2>/dev/null && break; sleep 0.25; done`,
+      expect: { stdoutMatches: '^real\\s+0m0\\.\\d+s' },
+      after: 'with',
+      timeoutSeconds: 30,
+    },
     {
       id: 'waits-without',
       title: 'Sans fastcgi_finish_request(), la réponse arrive après la fin du travail',

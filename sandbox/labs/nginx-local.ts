@@ -2,8 +2,8 @@
 // block (fastcgi_pass 127.0.0.1:9000, code in /scripts) works since PHP-FPM is now local; the learner moves
 // PHP-FPM to a unix socket and points fastcgi_pass at it.
 import { defineLab } from './schema.ts';
-import { AFTER_RELOAD, CHAPTER_PAGE, PAGE_OK, RELOAD_SHOWN, SOCKET, listenShown, runs, setListen } from './common.ts';
-import { nginx } from './diagnoses.ts';
+import { AFTER_RELOAD, CHAPTER_PAGE, CHAPTER_SOCKET, PAGE_OK, RELOAD_SHOWN, SOCKET, listenShown, runs, setListen } from './common.ts';
+import { nginx, phpFpm } from './diagnoses.ts';
 
 const CONF = '/etc/nginx/conf.d/default.conf';
 const PAGE = 'http://localhost/index.php';
@@ -56,6 +56,8 @@ export default defineLab({
       run: `test -S ${SOCKET} && ss -Hlx | grep -o '${SOCKET}' && ! ss -Hltn | grep -q ':9000\\b'`,
       expect: { stdoutIncludes: [SOCKET] },
       after: 'listen-socket',
+      // The chapter's path as written: PHP-FPM does not start.
+      diagnoses: [phpFpm.socketDirMissing('web', { after: 'start', host: 'web', run: listenShown(CHAPTER_SOCKET) })],
     },
     {
       id: 'page',
@@ -71,6 +73,7 @@ export default defineLab({
           run: `service nginx stop && sed -i 's/fastcgi_index /fastcgi_indx /' ${CONF}`,
         }),
         nginx.stopped({ after: 'fastcgi-socket', host: 'web', run: 'service nginx stop' }),
+        phpFpm.socketDirMissing('web', { after: 'fastcgi-socket', host: 'web', run: listenShown(CHAPTER_SOCKET) }),
         // PHP-FPM removes its socket when it stops; a typo in either path gives the same error.
         nginx.socketMissing(PAGE, { after: 'fastcgi-socket', host: 'web', run: 'service php8.2-fpm stop' }),
       ],
