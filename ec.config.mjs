@@ -6,7 +6,7 @@ import { defineEcConfig, pluginFramesTexts } from 'astro-expressive-code';
 pluginFramesTexts.addLocale('fr', {
   terminalWindowFallbackTitle: 'Fenêtre de terminal',
   copyButtonTooltip: 'Copier dans le presse-papiers',
-  copyButtonCopied: 'Copié\u00A0!',
+  copyButtonCopied: 'Copié\u202F!',
 });
 
 /**

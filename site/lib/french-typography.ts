@@ -1,16 +1,17 @@
 // French typography for the prose of chapters: the space before : ; ! ? » and after « must not break
 // (a line must never start with a colon or a closing quote). Authors type ordinary spaces; this remark
 // plugin swaps them at build time. It touches only text nodes, never code, URLs or JSX attributes.
+// Text outside the prose (diagrams, aside and lab titles) goes through frenchText.
 import type { Root, RootContent } from 'mdast';
 
-const NBSP = '\u00A0'; // before : and inside « »
-const NNBSP = '\u202F'; // narrow, before ; ! ?
+const NBSP = '\u00A0'; // inside « »
+const NNBSP = '\u202F'; // narrow, before : ; ! ?
 
 /** Applies the French spacing rules to one run of prose. */
 export function frenchSpacing(text: string): string {
   return text
-    .replace(/[ \u00A0\u202F]+([;!?])/g, `${NNBSP}$1`)
-    .replace(/[ \u00A0\u202F]+([:»])/g, `${NBSP}$1`)
+    .replace(/[ \u00A0\u202F]+([:;!?])/g, `${NNBSP}$1`)
+    .replace(/[ \u00A0\u202F]+»/g, `${NBSP}»`)
     .replace(/«[ \u00A0\u202F]*/g, `«${NBSP}`)
     .replace(/(\S)»/g, `$1${NBSP}»`);
 }

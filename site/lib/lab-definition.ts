@@ -2,9 +2,17 @@
 // lab panel and the chapter's links to its labs. The catalog comes from astro.config.mjs as a virtual
 // module (built from sandbox/labs/catalog.ts): site/ imports nothing of sandbox/ or server/, and nothing
 // of it ships to the browser but what a page renders.
-import labs from 'virtual:atelier/labs';
+import catalog from 'virtual:atelier/labs';
+import { frenchText } from './french-typography.ts';
 
-export type LabDefinition = (typeof labs)[number];
+export type LabDefinition = (typeof catalog)[number];
+
+/** The catalog with French typography on what the page shows of it: lab and check titles. */
+const labs: readonly LabDefinition[] = catalog.map((lab) => ({
+  ...lab,
+  title: frenchText(lab.title),
+  checks: lab.checks.map((c) => ({ ...c, title: frenchText(c.title) })),
+}));
 
 /** The lab definition with this id, or undefined. */
 export function labDefinition(id: string): LabDefinition | undefined {

@@ -83,7 +83,7 @@ describe('a student with a keyboard only', () => {
         .join(' ')
         .replace(/\s+/g, ' ');
     });
-    assert.match(description, /Quitter le terminal au clavier : Échap puis Tab/);
+    assert.match(description, /Quitter le terminal au clavier\u202F: Échap puis Tab/);
     assert.ok(await page.locator(`${labSelector(LAB)} .lab__keys`).isVisible(), 'the way out is shown, not only announced');
 
     await page.keyboard.type('echo clavier-$((6*7))');

@@ -75,8 +75,8 @@ describe('the built FastCGI chapter', () => {
     assert.match(built(`${next.id}/index.html`), /<a class="chapter-nav__prev" href="\/05-fastcgi\/" rel="prev">/);
   });
 
-  test('puts non-breaking spaces before French colons in the prose', () => {
-    assert.match(html, /D’après <a [^>]*>Wikipedia<\/a>\u00A0:/);
+  test('puts narrow no-break spaces before French colons in the prose', () => {
+    assert.match(html, /D’après <a [^>]*>Wikipedia<\/a>\u202F:/);
   });
 });
 

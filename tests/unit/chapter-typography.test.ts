@@ -11,8 +11,8 @@ const NBSP = '\u00A0';
 const NNBSP = '\u202F';
 
 describe('French spacing', () => {
-  test('the space before : and » and after « does not break; before ; ! ? it is a narrow one', () => {
-    assert.equal(frenchSpacing("D'après Wikipedia :"), `D'après Wikipedia${NBSP}:`);
+  test('the space before : ; ! ? is a narrow no-break one; the one after « and before » does not break', () => {
+    assert.equal(frenchSpacing("D'après Wikipedia :"), `D'après Wikipedia${NNBSP}:`);
     assert.equal(frenchSpacing('Vraiment ? Oui ! Bon ; ensuite'), `Vraiment${NNBSP}? Oui${NNBSP}! Bon${NNBSP}; ensuite`);
     assert.equal(frenchSpacing('« Interface passerelle commune »'), `«${NBSP}Interface passerelle commune${NBSP}»`);
     assert.equal(frenchSpacing('«serré»'), `«${NBSP}serré${NBSP}»`);
@@ -23,7 +23,7 @@ describe('French spacing', () => {
   });
 
   test('frontmatter text gets typographic apostrophes too', () => {
-    assert.equal(frenchText("l'exécution : d'abord"), `l’exécution${NBSP}: d’abord`);
+    assert.equal(frenchText("l'exécution : d'abord"), `l’exécution${NNBSP}: d’abord`);
   });
 
   test('the remark plugin changes prose only, never code', () => {
@@ -44,7 +44,7 @@ describe('French spacing', () => {
     assert.deepEqual(tree.children[0], {
       type: 'paragraph',
       children: [
-        { type: 'text', value: `Activer${NBSP}:` },
+        { type: 'text', value: `Activer${NNBSP}:` },
         { type: 'inlineCode', value: 'a : b' },
       ],
     });

@@ -306,7 +306,7 @@ describe('sequence diagram output', () => {
     assert.equal(svgEl!.attrs.role, 'img');
     assert.equal(svgEl!.attrs['aria-labelledby'], 'demo-t demo-d');
     assert.equal(textOf(findAll(root, 'title')[0]!), 'Titre');
-    assert.match(textOf(findAll(root, 'desc')[0]!), /1\. Navigateur → N\u00a0: GET \//);
+    assert.match(textOf(findAll(root, 'desc')[0]!), /1\. Navigateur → N\u202f: GET \//);
     // No scripts, links, external resources or web fonts.
     assert.doesNotMatch(svg, /<script|href|@import|@font-face|url\((?!#)/i);
     assert.ok(all(root).every((n) => Object.keys(n.attrs).every((a) => !a.startsWith('on'))));
@@ -342,10 +342,10 @@ describe('sequence diagram output', () => {
     assert.equal(findAll(figure, 'title').length, 0);
     assert.equal(textOf(findAll(figure, 'summary')[0]!), 'Version texte du diagramme');
     assert.deepEqual(findAll(figure, 'li').map(textOf), [
-      'Navigateur → N\u00a0: GET /',
-      'N → Navigateur (réponse)\u00a0: 200 OK',
-      'N → P ✗ (échec)\u00a0: connect()',
-      'Note (sur P)\u00a0: arrêté',
+      'Navigateur → N\u202f: GET /',
+      'N → Navigateur (réponse)\u202f: 200 OK',
+      'N → P ✗ (échec)\u202f: connect()',
+      'Note (sur P)\u202f: arrêté',
     ]);
   });
 
@@ -375,14 +375,14 @@ describe('sequence diagram output', () => {
     assert.equal(
       text,
       [
-        'Diagramme de séquence\u00a0: Exemple',
-        'Participants\u00a0: Nginx, php-fpm (maître).',
-        '1. Nginx → php-fpm (maître)\u00a0: FastCGI, port 9000',
-        '2. php-fpm (maître) → Nginx (réponse)\u00a0: HTML',
-        '3. php-fpm (maître) → php-fpm (maître)\u00a0: fork()',
-        '4. Note (sur Nginx et php-fpm (maître))\u00a0: même machine',
-        '5. Note (à gauche de Nginx)\u00a0: à gauche',
-        '6. Note (à droite de php-fpm (maître))\u00a0: à droite',
+        'Diagramme de séquence\u202f: Exemple',
+        'Participants\u202f: Nginx, php-fpm (maître).',
+        '1. Nginx → php-fpm (maître)\u202f: FastCGI, port 9000',
+        '2. php-fpm (maître) → Nginx (réponse)\u202f: HTML',
+        '3. php-fpm (maître) → php-fpm (maître)\u202f: fork()',
+        '4. Note (sur Nginx et php-fpm (maître))\u202f: même machine',
+        '5. Note (à gauche de Nginx)\u202f: à gauche',
+        '6. Note (à droite de php-fpm (maître))\u202f: à droite',
       ].join('\n'),
     );
   });
@@ -450,7 +450,7 @@ describe('remark plugin', () => {
     const html = await toHtml(markdown);
     const figures = findAll(parseXml(html.replace(/<h1>.*<\/h1>|<pre>[\s\S]*<\/pre>/g, '')), 'figure');
     assert.equal(figures.length, 2);
-    assert.equal(textOf(findAll(figures[0]!, 'figcaption')[0]!), 'CGI : un processus');
+    assert.equal(textOf(findAll(figures[0]!, 'figcaption')[0]!), 'CGI\u202F: un processus', 'the caption gets French typography');
     assert.ok(findAll(figures[0]!, 'text').some((t) => textOf(t) === '<requête> & {x}'));
     assert.match(html, /<pre><code class="language-sh">echo ok\n<\/code><\/pre>/);
     // The same diagram twice in a page still gets distinct ids.

@@ -1,5 +1,7 @@
 // Every French string the lab panel shows from JavaScript (the server-rendered ones are in
-// LabPanel.astro). Server messages arrive in French already; we only capitalise them.
+// LabPanel.astro). Server messages arrive in French already; we only capitalise them. French typography:
+// a narrow no-break space (\u202F) before : ; ? !, a no-break one between a number and its unit, ’ not '.
+// tests/unit/page-typography.test.ts checks every string here.
 
 export const STATE_LABEL = {
   idle: 'non lancé',
@@ -21,18 +23,18 @@ export const TEXT = {
   network: 'Le serveur ne répond pas. Vérifiez votre connexion et réessayez.',
   loadFailed: 'Le panneau du lab n’a pas pu se charger. Rechargez la page.',
   startTimeout: 'Le lab met trop de temps à démarrer. Réessayez dans un instant.',
-  confirmReset: 'Réinitialiser le lab ? Vos fichiers et modifications seront perdus, et les terminaux redémarreront.',
+  confirmReset: 'Réinitialiser le lab\u202F? Vos fichiers et modifications seront perdus, et les terminaux redémarreront.',
   expired: 'Ce lab a expiré (il s’arrête après un moment sans activité). Lancez-en un nouveau pour continuer.',
   reconnecting: 'Connexion perdue, reconnexion…',
-  reconnectingIn: (seconds: number) => `Connexion perdue, nouvel essai dans ${seconds} s…`,
+  reconnectingIn: (seconds: number) => `Connexion perdue, nouvel essai dans ${seconds}\u00A0s…`,
   connecting: 'Connexion au terminal…',
-  starting: 'Démarrage du lab : quelques secondes…',
-  replaced: 'Ce terminal est ouvert ailleurs (un autre onglet ?).',
+  starting: 'Démarrage du lab\u202F: quelques secondes…',
+  replaced: 'Ce terminal est ouvert ailleurs (un autre onglet\u202F?).',
   exited: 'Le shell est terminé.',
   otherPanel: 'Ce lab est ouvert dans un autre panneau de cette page.',
   failed: 'Le terminal a rencontré une erreur.',
   noLab: 'Ce lab n’est pas lancé.',
-  webglFallback: 'Rendu WebGL indisponible : affichage simplifié.',
+  webglFallback: 'Rendu WebGL indisponible\u202F: affichage simplifié.',
   previewNotReady: 'Lancez le lab pour voir ce que répond son serveur web.',
 } as const;
 

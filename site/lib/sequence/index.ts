@@ -4,6 +4,7 @@ import { layoutSequence, type Layout } from './layout.ts';
 import { drawSequence } from './svg.ts';
 import { describeSequence, sequenceAsText } from './text.ts';
 import { el, toHtml, type El } from './markup.ts';
+import { frenchText } from '../french-typography.ts';
 
 export { parseSequence, SequenceSyntaxError } from './parse.ts';
 export type { Diagram } from './parse.ts';
@@ -43,9 +44,20 @@ interface Prepared {
   id: string;
 }
 
+/** French typography on every text of the diagram (labels, notes, title), before layout measures them. */
+function inFrench(diagram: Diagram): Diagram {
+  const lines = (label: string[]) => label.map(frenchText);
+  return {
+    title: diagram.title === undefined ? undefined : frenchText(diagram.title),
+    participants: diagram.participants.map((p) => ({ ...p, label: lines(p.label) })),
+    steps: diagram.steps.map((s) => ({ ...s, label: lines(s.label) })),
+  };
+}
+
 function prepare(source: string, options: SequenceOptions): Prepared {
-  const diagram = parseSequence(source);
-  const title = (options.title ?? diagram.title)?.trim() || undefined; // an empty title is no title
+  const diagram = inFrench(parseSequence(source));
+  const given = options.title === undefined ? undefined : frenchText(options.title);
+  const title = (given ?? diagram.title)?.trim() || undefined; // an empty title is no title
   return { diagram, layout: layoutSequence(diagram), title, id: options.id ?? sequenceId(source, title) };
 }
 

@@ -2,7 +2,7 @@
 // "Version texte" under each figure.
 import type { Diagram, Step } from './parse.ts';
 
-const NBSP = '\u00a0'; // French puts a non-breaking space before the colon
+const NNBSP = '\u202f'; // French puts a narrow no-break space before the colon
 
 const joinLines = (lines: string[]): string => lines.join(', ');
 
@@ -16,7 +16,7 @@ export function describeSequence(diagram: Diagram): TextVersion {
   const who = (id: string): string => name.get(id) ?? id;
   const describe = (step: Step): string => {
     const text = joinLines(step.label);
-    const said = text === '' ? '' : `${NBSP}: ${text}`;
+    const said = text === '' ? '' : `${NNBSP}: ${text}`;
     if (step.kind === 'note') {
       const [a, b] = step.of as [string, string | undefined];
       const where =
@@ -33,13 +33,13 @@ export function describeSequence(diagram: Diagram): TextVersion {
     return `${who(step.from)} → ${who(step.to)}${kind}${said}`;
   };
   return {
-    participants: `Participants${NBSP}: ${diagram.participants.map((p) => who(p.id)).join(', ')}.`,
+    participants: `Participants${NNBSP}: ${diagram.participants.map((p) => who(p.id)).join(', ')}.`,
     steps: diagram.steps.map(describe),
   };
 }
 
 export function sequenceAsText(diagram: Diagram, title: string | undefined): string {
   const { participants, steps } = describeSequence(diagram);
-  const heading = title === undefined ? [] : [`Diagramme de séquence${NBSP}: ${title}`];
+  const heading = title === undefined ? [] : [`Diagramme de séquence${NNBSP}: ${title}`];
   return [...heading, participants, ...steps.map((step, i) => `${i + 1}. ${step}`)].join('\n');
 }
