@@ -7,7 +7,8 @@ import { clientAddress } from './http/address.ts';
 import { labApi } from './http/api.ts';
 import { anonymousCookieIdentity } from './http/identity.ts';
 import { RateLimiter } from './http/rate-limit.ts';
-import { previewOriginFor, type WebSettings } from './http/settings.ts';
+import { previewSpaceFor, type WebSettings } from './http/settings.ts';
+import { labDomain } from './preview/location.ts';
 import { PreviewStatuses, previewProxy } from './preview/proxy.ts';
 import { SqliteProgressStore } from './progress/sqlite.ts';
 import { TerminalGateway } from './terminal/gateway.ts';
@@ -54,11 +55,12 @@ export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg:
     checkLimiter: new RateLimiter(Math.min(10, settings.checksPerMinute), settings.checksPerMinute),
     progress,
     addressAllowed: perAddress(settings.labCreatesPerMinutePerAddress, settings.addressHeader),
-    previewOrigin: (req) => previewOriginFor(settings, req),
+    previewSpace: (req) => previewSpaceFor(settings, req),
     previewStatuses,
     log,
   });
   const proxy = previewProxy(labs, {
+    domain: labDomain(settings.previewOrigin),
     timeoutMs: 15_000,
     statuses: previewStatuses,
     concurrent: settings.previewRequestsPerLab,

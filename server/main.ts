@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { createBackend } from './backend.ts';
 import { startLabs } from './compose.ts';
 import { staticSite } from './http/static-site.ts';
-import { bindPorts, previewOriginFor, previewSiteWarning, siteOriginFor, webSettings } from './http/settings.ts';
+import { bindPorts, previewSiteWarning, previewSpaceFor, siteOriginFor, webSettings } from './http/settings.ts';
 import { inlineScriptHashes, siteHeaders } from './http/site-policy.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -17,7 +17,11 @@ const labs = await startLabs();
 const backend = createBackend(labs.access, settings);
 
 const server = createServer((req, res) => {
-  const headers = siteHeaders({ scriptHashes, siteOrigin: siteOriginFor(settings, req), previewOrigin: previewOriginFor(settings, req) });
+  const headers = siteHeaders({
+    scriptHashes,
+    siteOrigin: siteOriginFor(settings, req),
+    previewFrames: previewSpaceFor(settings, req).frameSource,
+  });
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   backend.handleRequest(req, res).then(
     (handled) => handled || site(req, res),

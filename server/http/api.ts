@@ -1,9 +1,20 @@
 // The HTTP API of the lab panel: GET/POST /api/labs/{name}, POST /api/labs/{name}/reset,
-// POST /api/labs/{name}/checks/{id} (« Vérifier »), GET /api/progress (the checks the learner passed).
+// POST /api/labs/{name}/checks/{id} (« Vérifier »), POST …/checks/{id}/solution (« Voir la solution de
+// cette étape ») and …/checks/{id}/apply (« Appliquer »), GET /api/progress (the checks the learner passed).
 // Every answer is JSON; errors carry a French message for the student.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProgressStore } from '../progress/store.ts';
-import { NoLabError, NoRoomError, UnknownCheckError, UnknownLabError, type LabAccess, type LabView } from '../terminal/ports.ts';
+import {
+  ApplyRefusedError,
+  NoLabError,
+  NoRoomError,
+  SolutionUnavailableError,
+  UnknownCheckError,
+  UnknownLabError,
+  type LabAccess,
+  type LabView,
+} from '../terminal/ports.ts';
+import type { PreviewSpace } from '../preview/location.ts';
 import type { PreviewStatuses } from '../preview/proxy.ts';
 import type { Identity } from './identity.ts';
 import { originAllowed } from './origin.ts';
@@ -18,20 +29,20 @@ export interface ApiOptions {
   progress: ProgressStore;
   /** per-address limit of lab creations and resets (absent: none) */
   addressAllowed?: (req: IncomingMessage) => boolean;
-  /** origin of the preview for this request, e.g. http://localhost:4322 */
-  previewOrigin: (req: IncomingMessage) => string;
+  /** where this request's labs are previewed */
+  previewSpace: (req: IncomingMessage) => PreviewSpace;
   previewStatuses: PreviewStatuses;
   log?: (msg: string) => void;
 }
 
-const ROUTE = /^\/api\/labs\/([a-z][a-z0-9-]{0,30})(\/reset|\/preview-status|\/checks\/([a-z][a-z0-9-]{0,30}))?$/;
+const ROUTE = /^\/api\/labs\/([a-z][a-z0-9-]{0,30})(\/reset|\/preview-status|\/checks\/([a-z][a-z0-9-]{0,30})(\/solution|\/apply)?)?$/;
 
 export function labApi(opts: ApiOptions) {
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(JSON.stringify(body));
   };
-  const info = (req: IncomingMessage, lab: LabView) => ({ ...lab, previewUrl: `${opts.previewOrigin(req)}/p/${lab.labId}/` });
+  const info = (req: IncomingMessage, lab: LabView) => ({ ...lab, previewUrl: opts.previewSpace(req).urlOf(lab.labId) });
 
   /** Returns false when the request is not for the API. */
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -44,7 +55,7 @@ export function labApi(opts: ApiOptions) {
     }
     const m = ROUTE.exec(path);
     if (!m) return (json(res, 404, { error: 'not-found', message: 'adresse inconnue' }), true);
-    const [, name, action, checkId] = m as unknown as [string, string, string | undefined, string | undefined];
+    const [, name, action, checkId, help] = m as unknown as [string, string, string | undefined, string | undefined, string | undefined];
     const reset = action === '/reset';
     try {
       if (req.method === 'GET' && action === '/preview-status') {
@@ -77,6 +88,8 @@ export function labApi(opts: ApiOptions) {
         if (!opts.checkLimiter.take(learner)) {
           return (json(res, 429, { error: 'rate-limited', message: 'trop de vérifications : attendez quelques secondes' }), true);
         }
+        if (help === '/solution') return (json(res, 200, await opts.labs.solution(learner, name, checkId)), true);
+        if (help === '/apply') return (json(res, 200, await opts.labs.applySolution(learner, name, checkId)), true);
         const outcome = await opts.labs.check(learner, name, checkId);
         if (outcome.ok) await opts.progress.recordPass(learner, name, checkId);
         return (json(res, 200, outcome), true);
@@ -91,6 +104,11 @@ export function labApi(opts: ApiOptions) {
       if (err instanceof NoRoomError) return (json(res, 503, { error: 'no-room', message: err.message }), true);
       if (err instanceof UnknownCheckError) return (json(res, 404, { error: 'unknown-check', message: err.message }), true);
       if (err instanceof NoLabError) return (json(res, 409, { error: 'no-lab', message: err.message }), true);
+      if (err instanceof ApplyRefusedError) return (json(res, 409, { error: 'apply-refused', message: err.message }), true);
+      if (err instanceof SolutionUnavailableError) {
+        opts.log?.(`api ${req.method} ${path}: ${err.message}`);
+        return (json(res, 503, { error: 'solution-unavailable', message: 'la solution n’est pas disponible pour le moment\u202F; réessayez dans une minute' }), true);
+      }
       opts.log?.(`api ${req.method} ${path}: ${(err as Error).stack ?? err}`);
       return (json(res, 500, { error: 'engine', message: 'le lab ne peut pas démarrer pour le moment ; réessayez' }), true);
     }

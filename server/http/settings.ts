@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { IncomingMessage } from 'node:http';
 import { normalizeOrigin, requestOrigin } from './origin.ts';
+import { previewSpace, type PreviewSpace } from '../preview/location.ts';
 
 const int = (def: number) => z.coerce.number().int().min(0).default(def);
 
@@ -14,7 +15,10 @@ const Env = z.object({
   ATELIER_PREVIEW_PORT: int(4322),
   /** origins the site is reached at, comma-separated (default: http://localhost:PORT and http://127.0.0.1:PORT) */
   ATELIER_SITE_ORIGINS: z.string().optional(),
-  /** origin of the preview, e.g. https://preview.example.org (default: the site's host name on the preview port) */
+  /**
+   * origin of the preview, e.g. https://preview.example.org: each lab is served at https://{labId}.preview.example.org
+   * (default: http://{labId}.localhost:{preview port} for a site on loopback, else /p/{labId}/ on the site's host name)
+   */
   ATELIER_PREVIEW_ORIGIN: z.string().optional(),
   /** HMAC key of the learner cookie; default: a random key kept in ATELIER_SECRET_FILE */
   ATELIER_SECRET: z.string().min(32, 'ATELIER_SECRET must be at least 32 characters').optional(),
@@ -123,10 +127,9 @@ export function siteOriginFor(settings: WebSettings, req: IncomingMessage): stri
   return [...settings.siteOrigins][0] ?? 'http://localhost';
 }
 
-/** The preview's origin for a request: ATELIER_PREVIEW_ORIGIN, else the site's host name on the preview port. */
-export function previewOriginFor(settings: WebSettings, req: IncomingMessage): string {
-  if (settings.previewOrigin) return settings.previewOrigin;
-  return `http://${new URL(siteOriginFor(settings, req)).hostname}:${settings.previewPort}`;
+/** Where this request's labs are previewed (preview/location.ts). */
+export function previewSpaceFor(settings: WebSettings, req: IncomingMessage): PreviewSpace {
+  return previewSpace(settings.previewOrigin, new URL(siteOriginFor(settings, req)).hostname, settings.previewPort);
 }
 
 /**
@@ -137,7 +140,7 @@ export function previewOriginFor(settings: WebSettings, req: IncomingMessage): s
 export function previewSiteWarning(settings: WebSettings): string | null {
   const site = (origin: string) => new URL(origin).hostname.split('.').slice(-2).join('.');
   if (!settings.previewOrigin)
-    return "the preview is on the site's host name (another port): set ATELIER_PREVIEW_ORIGIN to another domain in production";
+    return "the previews are on *.localhost or the site's host name: set ATELIER_PREVIEW_ORIGIN to a wildcard domain of another registrable domain in production";
   const shared = [...settings.siteOrigins].find((o) => site(o) === site(settings.previewOrigin!));
   return shared ? `the preview (${settings.previewOrigin}) shares a site with ${shared}: give it another registrable domain` : null;
 }

@@ -18,8 +18,8 @@ export function inlineScriptHashes(distDir: string): string[] {
   return [...hashes].sort();
 }
 
-/** `siteOrigin`: where this request reached the site; `previewOrigin`: where its lab previews are. */
-export function siteHeaders(opts: { scriptHashes: string[]; siteOrigin: string; previewOrigin: string }): Record<string, string> {
+/** `siteOrigin`: where this request reached the site; `previewFrames`: the source of its labs' previews. */
+export function siteHeaders(opts: { scriptHashes: string[]; siteOrigin: string; previewFrames: string }): Record<string, string> {
   const socket = opts.siteOrigin.replace(/^http/, 'ws');
   const csp = [
     "default-src 'self'",
@@ -28,7 +28,7 @@ export function siteHeaders(opts: { scriptHashes: string[]; siteOrigin: string; 
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     `connect-src 'self' ${socket}`,
-    `frame-src ${opts.previewOrigin}`,
+    `frame-src ${opts.previewFrames}`,
     "frame-ancestors 'none'",
     "form-action 'self'",
     "base-uri 'none'",

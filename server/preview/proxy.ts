@@ -1,6 +1,6 @@
-// The preview: an HTTP proxy on its own origin (another port or host name), so HTML and JavaScript
+// The preview: an HTTP proxy on origins of its own (one per lab, location.ts), so HTML and JavaScript
 // written by a learner can neither read the course site's cookies nor call its API as the site.
-// /p/{labId}/path → the lab's preview host and port. Status codes and bodies pass through: the chapter's
+// {labId}.{domain}/path (or /p/{labId}/path) → the lab's preview host and port. Status codes and bodies pass through: the chapter's
 // 502 and 503 must be seen as they are. Anything the lab answers is hostile input (the learner is root
 // there): a bad answer fails that one request with a 502, never the process.
 import { request, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
@@ -8,9 +8,9 @@ import { Transform } from 'node:stream';
 import { COOKIE_NAME } from '../http/identity.ts';
 import type { LabAccess } from '../terminal/ports.ts';
 import { LabBudgets } from './lab-budget.ts';
+import { previewRoute } from './location.ts';
 import { previewResponseHeaders, statusLine } from './response-headers.ts';
 
-const ROUTE = /^\/p\/([A-Za-z0-9_-]{8,64})(\/.*)?$/;
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length'];
 
 export interface PreviewResult {
@@ -45,6 +45,8 @@ export class PreviewStatuses {
 }
 
 export interface PreviewOptions {
+  /** labs are served at `{labId}.{domain}` (location.ts) */
+  domain: string;
   /** idle time on the lab's connection before the request fails */
   timeoutMs: number;
   statuses?: PreviewStatuses;
@@ -64,8 +66,7 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     burstBytes: opts.burstBytes ?? 16 * 1024 * 1024,
   });
   return async (req: IncomingMessage, res: ServerResponse) => {
-    const url = req.url ?? '/';
-    const m = ROUTE.exec(url);
+    const route = previewRoute(req, opts.domain);
     const fail = (status: number, text: string): void => {
       if (res.writableEnded) return;
       if (res.headersSent) {
@@ -76,10 +77,9 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
       for (const name of res.getHeaderNames()) res.removeHeader(name);
       res.writeHead(status, STATUS_CODES[status], { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(text);
     };
-    if (!m) return fail(404, 'Aperçu : adresse inconnue.');
-    const labId = m[1]!;
-    const path = m[2];
-    if (!path) return void res.writeHead(308, { Location: `/p/${labId}/` }).end();
+    if (!route) return fail(404, 'Aperçu : adresse inconnue.');
+    const { labId, path, prefix } = route;
+    if (path === null) return void res.writeHead(308, { Location: `${prefix}/` }).end();
     const bodyLength = Number(req.headers['content-length'] ?? 0);
     if (!(bodyLength <= maxBody)) return fail(413, `Aperçu : corps de requête trop gros (${maxBody} octets au plus).`);
     let target: { host: string; port: number } | null;
@@ -129,7 +129,7 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
       try {
         res.statusCode = line.status;
         res.statusMessage = line.reason ?? STATUS_CODES[line.status] ?? '';
-        for (const [name, value] of Object.entries(previewResponseHeaders(up.headers, `/p/${labId}`)))
+        for (const [name, value] of Object.entries(previewResponseHeaders(up.headers, prefix)))
           if (value !== undefined) res.setHeader(name, value);
       } catch {
         // Checked above; a header Node still refuses must fail this request only.

@@ -1,6 +1,7 @@
 // What of a lab's HTTP answer reaches the learner's browser. Every learner is root in their lab and can
-// serve any bytes, and the preview shares the site's host name (cookies and a few other browser states
-// ignore ports): so the status line and headers are rebuilt from an allow-list, never copied. What is not
+// serve any bytes, and the preview may share a site with the course (`*.localhost` in development, the
+// site's host name on another port when it has no preview domain; cookies and a few other browser states
+// ignore ports and subdomains): so the status line and headers are rebuilt from an allow-list, never copied. What is not
 // on the list (Set-Cookie, Clear-Site-Data, Strict-Transport-Security, Alt-Svc, NEL…) never reaches the
 // browser, including headers no browser knows yet.
 import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
@@ -45,8 +46,8 @@ export function statusLine(code: number | undefined, reason: string | undefined)
 }
 
 /**
- * The headers sent to the browser for a lab's answer. `labPrefix` is `/p/{labId}`: a redirect to an
- * absolute path stays inside the lab's preview.
+ * The headers sent to the browser for a lab's answer. `labPrefix` is '' on a lab's own origin and
+ * `/p/{labId}` on the shared one: a redirect to an absolute path stays inside the lab's preview.
  */
 export function previewResponseHeaders(upstream: IncomingHttpHeaders, labPrefix: string): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};

@@ -10,7 +10,7 @@ import type { Browser, Page, Route } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.ts';
 import { connected, focused, labSelector, screenShows, waitState } from '../helpers/lab-page.ts';
 import { destroyScope, newScope } from '../helpers/scope.ts';
-import { startServer, type RunningServer } from '../helpers/server.ts';
+import { isPreviewUrl, startServer, type RunningServer } from '../helpers/server.ts';
 import { ensureSiteBuilt } from '../helpers/site-build.ts';
 
 const scope = newScope('e2e-keyboard');
@@ -28,8 +28,7 @@ before(async () => {
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !m.location().url.startsWith(server.previewUrl))
-      problems.push(`console: ${m.text()} (${m.location().url})`);
+    if (m.type() === 'error' && !isPreviewUrl(server, m.location().url)) problems.push(`console: ${m.text()} (${m.location().url})`);
   });
 });
 

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.ts';
 import { destroyScope, newScope } from '../helpers/scope.ts';
-import { startServer, type RunningServer } from '../helpers/server.ts';
+import { isPreviewUrl, startServer, type RunningServer } from '../helpers/server.ts';
 import { ensureSiteBuilt } from '../helpers/site-build.ts';
 
 const LAB = 'atelier-lab[name="nginx-remote"]';
@@ -28,8 +28,7 @@ before(async () => {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // The preview's 502s are the chapter's point: errors of pages on the preview origin are expected.
   page.on('console', (m) => {
-    if (m.type() === 'error' && !m.location().url.startsWith(server.previewUrl))
-      problems.push(`console: ${m.text()} (${m.location().url})`);
+    if (m.type() === 'error' && !isPreviewUrl(server, m.location().url)) problems.push(`console: ${m.text()} (${m.location().url})`);
   });
 });
 

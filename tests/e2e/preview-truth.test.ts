@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page, Route } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.ts';
-import { chip, chipShows, chipTexts, labSelector, previewShows, runAndWait, startLab } from '../helpers/lab-page.ts';
+import { chip, chipShows, chipTexts, labSelector, previewFrame, previewShows, runAndWait, startLab } from '../helpers/lab-page.ts';
 import { destroyScope, newScope } from '../helpers/scope.ts';
-import { startServer, type RunningServer } from '../helpers/server.ts';
+import { isPreviewUrl, startServer, type RunningServer } from '../helpers/server.ts';
 import { ensureSiteBuilt } from '../helpers/site-build.ts';
 
 const scope = newScope('e2e-preview');
@@ -29,8 +29,7 @@ before(async () => {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // The preview's 4xx and 5xx are the point: errors of pages on the preview origin are expected.
   page.on('console', (m) => {
-    if (m.type() === 'error' && !m.location().url.startsWith(server.previewUrl))
-      problems.push(`console: ${m.text()} (${m.location().url})`);
+    if (m.type() === 'error' && !isPreviewUrl(server, m.location().url)) problems.push(`console: ${m.text()} (${m.location().url})`);
   });
   await page.goto(`${server.url}/05-fastcgi/`);
 });
@@ -91,6 +90,23 @@ describe('apache-remote: the preview and its chip follow the server', () => {
     await previewTab(LAB).click();
     await previewShows(page, LAB, /Apache2 Debian Default Page/);
     await chipShows(page, LAB, /^HTTP 200 OK$/);
+  });
+
+  test('the lab is the root of an origin of its own: the default page’s /icons/openlogo-75.png shows', async () => {
+    const frame = await previewFrame(page, LAB);
+    const origin = new URL(frame.url());
+    assert.match(origin.hostname, /^[a-z0-9]{8,40}\.localhost$/, frame.url());
+    assert.equal(origin.pathname, '/');
+    // The root-relative image of Debian's page (a 404 under /p/<lab>/ before): loaded, with its size.
+    const logo = await frame.waitForFunction(
+      () => {
+        const img = document.querySelector<HTMLImageElement>('img[src="/icons/openlogo-75.png"]');
+        return img?.complete && img.naturalWidth > 0 ? `${img.naturalWidth}×${img.naturalHeight}` : null;
+      },
+      null,
+      { timeout: 10_000 },
+    );
+    assert.match(String(await logo.jsonValue()), /^\d+×\d+$/);
   });
 
   test('a page that fetches a missing file: the chip keeps the page’s 200, not the fetch’s 404', async () => {

@@ -5,9 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SERVER_NODE_FLAGS } from '../../server/node-flags.ts';
+import './loopback-names.ts'; // labs' previews are at {labId}.localhost, as a browser resolves it
 
 export interface RunningServer {
   url: string;
+  /** the preview server's own address; each lab's preview is at http://{labId}.localhost on its port */
   previewUrl: string;
   pid: number;
   /** everything the server printed, for failure messages */
@@ -44,6 +46,15 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       await once(child, 'exit');
     },
   };
+}
+
+/** Whether a URL the browser loaded is one of this server's lab previews (any lab's origin). */
+export function isPreviewUrl(server: { previewUrl: string }, url: string): boolean {
+  try {
+    return new URL(url).port === new URL(server.previewUrl).port;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -296,8 +296,10 @@ describe('terminals over WebSocket, on real labs', () => {
   });
 
   test('the preview shows the lab’s web server, status codes as they are', async () => {
-    const info = (await alice.api('GET', `/api/labs/${LAB}`)).body as { previewUrl: string };
-    assert.ok(info.previewUrl.startsWith(server.previewUrl), `${info.previewUrl} is on the preview origin`);
+    const info = (await alice.api('GET', `/api/labs/${LAB}`)).body as { labId: string; previewUrl: string };
+    const preview = new URL(info.previewUrl);
+    assert.equal(preview.host, `${info.labId}.localhost:${new URL(server.previewUrl).port}`, 'the lab is the root of an origin of its own');
+    assert.equal(preview.pathname, '/');
     const res = await fetch(`${info.previewUrl}index.php`);
     assert.equal(res.status, 502, 'the start state of nginx-remote: fastcgi_pass 127.0.0.1:9000 → 502');
     assert.equal(res.headers.get('set-cookie'), null);

@@ -50,6 +50,11 @@ describe('WebSocket upgrades', () => {
     ['a foreign origin', () => ({ origin: 'http://evil.example', cookie: owner.cookieHeader }), 403],
     ['the preview’s origin', () => ({ origin: previewOrigin(), cookie: owner.cookieHeader }), 403],
     [
+      'the lab’s own preview origin',
+      () => ({ origin: `http://${ownerLabId}.localhost:${new URL(server.previewUrl).port}`, cookie: owner.cookieHeader }),
+      403,
+    ],
+    [
       'the preview’s origin by another host name',
       () => ({ origin: previewOrigin().replace('127.0.0.1', 'localhost'), cookie: owner.cookieHeader }),
       403,

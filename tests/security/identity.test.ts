@@ -152,7 +152,8 @@ before(async () => {
   }, LAB);
   victimLabId = info.labId;
   previewUrl = info.previewUrl;
-  assert.match(previewUrl, new RegExp(`^http://localhost:${server.previewPort}/p/`), 'the preview shares the site’s host name');
+  // A subdomain of the site's host name: a page there may name `Domain=localhost` in a cookie.
+  assert.equal(previewUrl, `http://${victimLabId}.localhost:${server.previewPort}/`, 'the lab’s preview is a subdomain of the site’s host');
   const jar = (await context.cookies(siteUrl)).filter((c) => c.name === COOKIE);
   assert.equal(jar.length, 1, 'the victim holds one learner cookie');
   victimCookie = jar[0]!.value;
