@@ -116,24 +116,25 @@ describe('the Nginx demo in the browser', () => {
 
   test('the first Run button shows the 502 and the chapter’s log line', async () => {
     const buttons = runButtons(page);
-    assert.equal(await buttons.count(), 4);
+    assert.equal(await buttons.count(), 5);
     await buttons.nth(0).click();
     const text = await screenShows(page, 'web', /connect\(\) failed \(111: Connection refused\)/);
     assert.match(text, /502 Bad Gateway/);
     assert.match(text, /upstream: "fastcgi:\/\/127\.0\.0\.1:9000"/);
   });
 
-  test('pointing Nginx at php: the Run button types, the student presses Enter', async () => {
+  test('pointing Nginx at php: the Run button types, the student presses Enter; then the reload', async () => {
     await runButtons(page).nth(1).click();
-    await screenShows(page, 'web', /sed -i/);
+    await screenShows(page, 'web', /sed -E -i/);
     await page.keyboard.press('Enter');
+    await runButtons(page).nth(2).click();
     await screenShows(page, 'web', /test is successful/);
     const r = await previewUntil(page, (x) => x.status.includes('502'));
     assert.match(r.status, /HTTP 502 Bad Gateway/, 'still 502: PHP-FPM is not started');
   });
 
   test('PHP-FPM started on php: the preview shows PHP-FPM and the PHP version', async () => {
-    await runButtons(page).nth(2).click();
+    await runButtons(page).nth(3).click();
     await connected(page, 'php');
     await screenShows(page, 'php', /Starting PHP 8\.2 FastCGI Process Manager|php8\.2-fpm/);
     const r = await previewUntil(page, (x) => /PHP-FPM/.test(x.text));
@@ -142,7 +143,7 @@ describe('the Nginx demo in the browser', () => {
   });
 
   test('stopping PHP-FPM gives 502 in the preview; the student types the start command again', async () => {
-    await runButtons(page).nth(3).click();
+    await runButtons(page).nth(4).click();
     await screenShows(page, 'php', /Stopping PHP 8\.2 FastCGI Process Manager|stop/);
     assert.match((await previewUntil(page, (x) => x.status.includes('502'))).status, /HTTP 502 Bad Gateway/);
     await page.locator(`${LAB} [role=tab][data-host="php"]`).click();
