@@ -7,8 +7,20 @@ import { NoRoomError as ManagerNoRoom, UnknownLabKindError } from './labs/errors
 import { LabManager } from './labs/manager.ts';
 import { DockerProvider } from './sandbox/docker/provider.ts';
 import { LabNotFoundError, type LabInfo, type SandboxProvider } from './sandbox/provider.ts';
-import { NoLabError, NoRoomError, UnknownCheckError, UnknownLabError, type LabAccess, type LabView, type Shell } from './terminal/ports.ts';
-import { NoSuchCheckError, runCheck } from './labs/checks.ts';
+import {
+  ApplyRefusedError,
+  NoLabError,
+  NoRoomError,
+  SolutionUnavailableError,
+  UnknownCheckError,
+  UnknownLabError,
+  type LabAccess,
+  type LabView,
+  type Shell,
+} from './terminal/ports.ts';
+import { findCheck, NoSuchCheckError, runCheck } from './labs/checks.ts';
+import { References } from './labs/reference.ts';
+import { ApplyRefusedError as Refused, applySolution, computeReference, viewSolution, type ExecInLab } from './labs/solution.ts';
 
 export interface Labs {
   access: LabAccess;
@@ -81,7 +93,23 @@ async function hangUpStrayTerminals(provider: SandboxProvider, log: (m: string) 
   await Promise.race([sweep, new Promise((r) => setTimeout(r, 5000).unref())]);
 }
 
+/** The owner of the throwaway labs that compute reference states (no learner id has a colon). */
+const REFERENCE_OWNER = 'reference:solution';
+
+/** The solution run in a throwaway lab of the same definition, its declared files read at each stage. */
+function references(manager: LabManager): References {
+  return new References(async (definition) => {
+    const lab = await manager.ensure(REFERENCE_OWNER, definition.id);
+    try {
+      return await computeReference(definition, (host, command, timeoutMs) => manager.exec(lab.labId, host, command, { timeoutMs }));
+    } finally {
+      await manager.destroy(REFERENCE_OWNER, definition.id).catch(() => {});
+    }
+  });
+}
+
 export function labAccess(manager: LabManager): LabAccess {
+  const reference = references(manager);
   /** learner + lab kind of the creations and resets under way here: their hosts are not all running yet */
   const working = new Map<string, number>();
   const busy = <T>(key: string, work: () => Promise<T>): Promise<T> => {
@@ -115,6 +143,25 @@ export function labAccess(manager: LabManager): LabAccess {
     if (err instanceof UnknownLabKindError) throw new UnknownLabError(`aucun lab nommé « ${err.definitionId} »`);
     throw err;
   };
+  /** Work in the learner's running lab of that kind, its errors told in the port's terms. */
+  const inLab = async <T>(learner: string, name: string, what: string, work: (def: Lab, run: ExecInLab) => Promise<T>): Promise<T> => {
+    known(name);
+    const lab = await manager.find(learner, name);
+    if (lab?.state !== 'ready') throw new NoLabError(`lancez d’abord le lab «\u00A0${name}\u00A0» pour ${what}`);
+    manager.touch(lab.labId);
+    return work(definitions(name)!, (host, command, timeoutMs) => manager.exec(lab.labId, host, command, { timeoutMs })).catch(
+      (err: unknown) => {
+        throw err instanceof NoSuchCheckError ? new UnknownCheckError(err.message) : err;
+      },
+    );
+  };
+  /** The reference states (the check named first: an unknown check never starts a reference lab). */
+  const referenceOf = (def: Lab, checkId: string) => {
+    findCheck(def, checkId);
+    return reference.get(def).catch((err: unknown) => {
+      throw err instanceof NoSuchCheckError ? err : new SolutionUnavailableError((err as Error).message);
+    });
+  };
   return {
     async find(learner, name) {
       known(name);
@@ -142,15 +189,17 @@ export function labAccess(manager: LabManager): LabAccess {
     },
     touch: (labId) => manager.touch(labId),
     async check(learner, name, checkId) {
-      known(name);
-      const lab = await manager.find(learner, name);
-      if (lab?.state !== 'ready') throw new NoLabError(`lancez d’abord le lab « ${name} » pour vérifier`);
-      manager.touch(lab.labId);
-      return runCheck(definitions(name)!, checkId, (host, command, timeoutMs) =>
-        manager.exec(lab.labId, host, command, { timeoutMs }),
-      ).catch((err: unknown) => {
-        throw err instanceof NoSuchCheckError ? new UnknownCheckError(err.message) : err;
-      });
+      return inLab(learner, name, 'vérifier', (def, run) => runCheck(def, checkId, run));
+    },
+    async solution(learner, name, checkId) {
+      return inLab(learner, name, 'voir la solution', async (def, run) => viewSolution(def, checkId, await referenceOf(def, checkId), run));
+    },
+    async applySolution(learner, name, checkId) {
+      return inLab(learner, name, 'appliquer la solution', async (def, run) =>
+        applySolution(def, checkId, await referenceOf(def, checkId), run).catch((err: unknown) => {
+          throw err instanceof Refused ? new ApplyRefusedError(err.message) : err;
+        }),
+      );
     },
     async previewTarget(labId) {
       try {

@@ -2,7 +2,7 @@
 // over TCP on 127.0.0.1:9000 (the previous demo, on a single machine); the learner moves PHP-FPM to a unix
 // socket and changes the ProxyPassMatch accordingly.
 import { defineLab } from './schema.ts';
-import { AFTER_RELOAD, CHAPTER_PAGE, CHAPTER_SOCKET, PAGE_OK, RELOAD_SHOWN, SOCKET, listenShown, runs, setListen } from './common.ts';
+import { AFTER_RELOAD, CHAPTER_PAGE, CHAPTER_SOCKET, PAGE_OK, POOL, RELOAD_SHOWN, SOCKET, listenShown, runs, setListen } from './common.ts';
 import { apache, phpFpm } from './diagnoses.ts';
 
 const CONF = '/etc/apache2/conf-available/php-fpm.conf';
@@ -35,6 +35,7 @@ export default defineLab({
       title: `Faire écouter PHP-FPM sur un socket fichier : listen = ${SOCKET}`,
       host: 'web',
       run: listenShown(SOCKET),
+      files: [POOL],
     },
     {
       id: 'proxy-socket',
@@ -48,6 +49,7 @@ ProxyPassMatch ^/(.*\\.php(/.*)?)$ "unix:${SOCKET}|fcgi://localhost/var/www/html
 EOF
 ${RELOAD_SHOWN.apache2}`,
       settle: AFTER_RELOAD,
+      files: [CONF],
     },
   ],
   checks: [

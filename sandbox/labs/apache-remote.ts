@@ -38,6 +38,7 @@ export default defineLab({
       title: 'Activer mod_proxy et mod_proxy_fcgi (les lignes LoadModule du chapitre)',
       host: 'web',
       run: 'a2enmod proxy proxy_fcgi',
+      files: ['/etc/apache2/mods-enabled/proxy.conf', '/etc/apache2/mods-enabled/proxy.load', '/etc/apache2/mods-enabled/proxy_fcgi.load'],
     },
     {
       id: 'proxy',
@@ -50,6 +51,7 @@ ProxyPassMatch ^/(.*\\.php(/.*)?)$ fcgi://php:9000/var/www/html/$1
 </Directory>
 EOF
 a2enconf php-fpm`,
+      files: [CONF, '/etc/apache2/conf-enabled/php-fpm.conf'],
     },
     {
       id: 'reload',

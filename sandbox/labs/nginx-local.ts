@@ -2,7 +2,7 @@
 // block (fastcgi_pass 127.0.0.1:9000, code in /scripts) works since PHP-FPM is now local; the learner moves
 // PHP-FPM to a unix socket and points fastcgi_pass at it.
 import { defineLab } from './schema.ts';
-import { AFTER_RELOAD, CHAPTER_PAGE, CHAPTER_SOCKET, PAGE_OK, RELOAD_SHOWN, SOCKET, listenShown, runs, setListen } from './common.ts';
+import { AFTER_RELOAD, CHAPTER_PAGE, CHAPTER_SOCKET, PAGE_OK, POOL, RELOAD_SHOWN, SOCKET, listenShown, runs, setListen } from './common.ts';
 import { nginx, phpFpm } from './diagnoses.ts';
 
 const CONF = '/etc/nginx/conf.d/default.conf';
@@ -31,6 +31,7 @@ export default defineLab({
       title: `Faire écouter PHP-FPM sur un socket fichier : listen = ${SOCKET}`,
       host: 'web',
       run: listenShown(SOCKET),
+      files: [POOL],
     },
     {
       id: 'fastcgi-socket',
@@ -38,6 +39,7 @@ export default defineLab({
       host: 'web',
       run: `sed -i 's|fastcgi_pass .*|fastcgi_pass   unix:${SOCKET};|' ${CONF}\n${RELOAD_SHOWN.nginx}`,
       settle: AFTER_RELOAD,
+      files: [CONF],
     },
   ],
   checks: [

@@ -44,6 +44,7 @@ export default defineLab({
       host: 'web',
       // As in the chapter's source: the old line stays, commented out, above the new one (same indent).
       run: `sed -E -i 's|^( *)(fastcgi_pass   127\\.0\\.0\\.1:9000;)|\\1#\\2\\n\\1fastcgi_pass   php:9000;|' ${CONF}`,
+      files: [CONF],
     },
     {
       id: 'reload',

@@ -59,6 +59,20 @@ export const StepSchema = z.object({
    */
   settle: z.string().min(1).optional(),
   timeoutSeconds,
+  /**
+   * The files this step changes in its host (absolute paths; a symbolic link counts as a file). « Voir la
+   * solution » compares the learner's copies with the reference state after the step, and « Appliquer »
+   * puts them back to the state before it, then runs the step. Tested: the step changes exactly these
+   * files under /etc and the code directories (tests/integration/solution.test.ts).
+   */
+  files: z
+    .array(
+      z
+        .string()
+        .regex(/^\/[A-Za-z0-9._/-]+$/, 'an absolute path (letters, digits, . _ - /)')
+        .refine((p) => !p.split('/').includes('..'), 'must not contain ..'),
+    )
+    .default([]),
 });
 
 export const ExpectSchema = z

@@ -107,7 +107,13 @@ export function labApi(opts: ApiOptions) {
       if (err instanceof ApplyRefusedError) return (json(res, 409, { error: 'apply-refused', message: err.message }), true);
       if (err instanceof SolutionUnavailableError) {
         opts.log?.(`api ${req.method} ${path}: ${err.message}`);
-        return (json(res, 503, { error: 'solution-unavailable', message: 'la solution n’est pas disponible pour le moment\u202F; réessayez dans une minute' }), true);
+        return (
+          json(res, 503, {
+            error: 'solution-unavailable',
+            message: 'la solution n’est pas disponible pour le moment\u202F; réessayez dans une minute',
+          }),
+          true
+        );
       }
       opts.log?.(`api ${req.method} ${path}: ${(err as Error).stack ?? err}`);
       return (json(res, 500, { error: 'engine', message: 'le lab ne peut pas démarrer pour le moment ; réessayez' }), true);

@@ -40,6 +40,13 @@ export interface LabAccess {
    * learner has no such lab running.
    */
   check(learner: string, name: string, checkId: string): Promise<CheckOutcome>;
+  /**
+   * « Voir la solution de cette étape »: the learner's files of the step that leads to this check against
+   * the reference, and what « Appliquer » would do. Same errors as check, and SolutionUnavailableError.
+   */
+  solution(learner: string, name: string, checkId: string): Promise<SolutionView>;
+  /** « Appliquer »: runs that step in the learner's lab. ApplyRefusedError when it would lose their work. */
+  applySolution(learner: string, name: string, checkId: string): Promise<ApplyOutcome>;
   /** Where the preview proxy connects for this lab instance, or null if there is no such lab. */
   previewTarget(labId: string): Promise<{ host: string; port: number } | null>;
 }
@@ -58,3 +65,34 @@ export interface CheckOutcome {
 export class UnknownCheckError extends Error {}
 /** The learner has no running lab of that kind (a check needs one). */
 export class NoLabError extends Error {}
+
+/** A few lines of a diff: ' ' in both files, '-' only in the learner's, '+' only in the solution's. */
+export interface SolutionHunk {
+  fromLine: number;
+  toLine: number;
+  lines: { op: ' ' | '-' | '+'; text: string }[];
+}
+
+export interface SolutionView {
+  checkId: string;
+  /** the solution's steps that lead to the check, as the chapter shows them */
+  steps: { title: string; host: string; run: string; files: string[] }[];
+  files: {
+    host: string;
+    path: string;
+    same: boolean;
+    mine: 'file' | 'link' | 'absent' | 'other';
+    solution: 'file' | 'link' | 'absent' | 'other';
+    hunks: SolutionHunk[];
+  }[];
+  apply:
+    | { possible: true; restores: { host: string; path: string }[]; runs: { host: string; run: string }[] }
+    | { possible: false; reason: string };
+}
+
+export type ApplyOutcome = { ok: true } | { ok: false; step: string; output: string };
+
+/** « Appliquer » would lose some of the learner's work, or there is nothing to apply (French message). */
+export class ApplyRefusedError extends Error {}
+/** The reference state could not be computed now (no room for the reference lab, too slow). */
+export class SolutionUnavailableError extends Error {}

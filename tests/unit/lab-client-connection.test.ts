@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { HIGH_WATER_BYTES, MAX_FRAME_BYTES, TERMINAL_PATH } from '../../protocol/terminal.ts';
 import { createBackend, type Backend } from '../../server/backend.ts';
+import { openProgressStore } from '../../server/progress/open.ts';
 import { webSettings } from '../../server/http/settings.ts';
 import { type LabAccess, type LabView, NoLabError, type Shell } from '../../server/terminal/ports.ts';
 import { TerminalConnection, type ConnectionState, type OutputSink } from '../../site/islands/lab/connection.ts';
@@ -43,6 +44,12 @@ function localLabs(): LabAccess {
     },
     async check() {
       throw new NoLabError('no checks in local shells');
+    },
+    async solution() {
+      throw new NoLabError('no solutions in local shells');
+    },
+    async applySolution() {
+      throw new NoLabError('no solutions in local shells');
     },
     async reset(learner, name) {
       labs.delete(`${learner}/${name}`);
@@ -142,7 +149,7 @@ before(async () => {
     { PORT: String(port), ATELIER_SECRET: 's'.repeat(40), ATELIER_SITE_ORIGINS: origin, ATELIER_GRACE_SECONDS: '60' },
     home,
   );
-  backend = createBackend(localLabs(), settings, () => {});
+  backend = createBackend(localLabs(), settings, await openProgressStore(settings), () => {});
   // A learner, and their lab, through the real HTTP API.
   const res = await fetch(`${origin}/api/labs/nginx-remote`, {
     method: 'POST',
