@@ -22,9 +22,12 @@ import { WarmPool } from './pool.ts';
 import { PreviewTargets } from './preview-targets.ts';
 import { CreationQueue } from './queue.ts';
 import { labsToReap, type ReapDecision } from './reaper.ts';
+import { promptDrawn } from './shell-prompt.ts';
 
 /** After a claim, the pool refills this much later: the learner's terminals open first. */
 const REFILL_AFTER_CLAIM_MS = 3000;
+/** A shell opened ahead that draws no prompt within this is handed over all the same. */
+const PROMPT_WAIT_MS = 5000;
 
 export interface LabLimits {
   /** global cap on labs */
@@ -298,7 +301,11 @@ export class LabManager {
     await Promise.all(
       definition.hosts.map((h) => {
         const prepared: PreparedShell = {
-          session: this.#provider.openTerminal(labId, h.name, { cols: 80, rows: 24 }).catch(() => undefined),
+          // Handed over once its prompt is drawn: the learner's size then reaches readline (shell-prompt.ts).
+          session: this.#provider
+            .openTerminal(labId, h.name, { cols: 80, rows: 24 })
+            .then(async (session) => (await promptDrawn(session.output, PROMPT_WAIT_MS), session))
+            .catch(() => undefined),
           alive: true,
         };
         shells.set(h.name, prepared);
