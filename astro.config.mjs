@@ -7,6 +7,7 @@ import mdx from '@astrojs/mdx';
 import expressiveCode from 'astro-expressive-code';
 import remarkSequence from './site/lib/sequence/remark.ts';
 import remarkFrenchTypography from './site/lib/french-typography.ts';
+import remarkDemos from './site/lib/remark-demos.ts';
 import rehypeExternalLinks from './site/lib/external-links.ts';
 import atelierBackend from './server/dev.ts';
 import { labCatalog } from './sandbox/labs/catalog.ts';
@@ -36,7 +37,7 @@ export default defineConfig({
     // for .md and (through extendMarkdownConfig, on by default) for .mdx. Remark plugins run before
     // rehype ones, so ```sequence blocks become SVG figures before Expressive Code looks at code blocks.
     processor: unified({
-      remarkPlugins: [remarkSequence, remarkFrenchTypography],
+      remarkPlugins: [remarkSequence, remarkFrenchTypography, remarkDemos],
       rehypePlugins: [rehypeExternalLinks],
       smartypants: {
         // French quotation marks; the non-breaking spaces inside them come from remarkFrenchTypography.

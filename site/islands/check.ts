@@ -1,16 +1,20 @@
 // The « Vérifier » buttons of a page (site/components/Check.astro): each asks the server to run its
 // check in the learner's lab and shows the answer; on load, the checks the learner passed before are
 // ticked. Announces progress with an `atelier:progress` event (lab → passed check ids) for the page.
+// Each also offers the solution of its step (./solution.ts).
+import { CHECK_STRINGS as S } from './check-strings.ts';
+import { wireSolution } from './solution.ts';
+
 interface CheckAnswer {
   ok: boolean;
   title: string;
   diagnosis?: { explain: string; hint: string };
 }
 
-const PASSED = '✓ Réussi';
-
 function show(box: HTMLElement, state: 'passed' | 'failed' | 'error', text: string, hint?: string): void {
   box.dataset.state = state;
+  const detail = { lab: box.dataset.lab, check: box.dataset.check, state };
+  box.ownerDocument.dispatchEvent(new CustomEvent('atelier:check', { detail }));
   const result = box.querySelector<HTMLElement>('.check__result')!;
   result.replaceChildren();
   const line = document.createElement('p');
@@ -19,7 +23,7 @@ function show(box: HTMLElement, state: 'passed' | 'failed' | 'error', text: stri
   if (hint) {
     const help = document.createElement('p');
     help.className = 'check__hint';
-    help.textContent = `Piste : ${hint}`;
+    help.textContent = S.hint(hint);
     result.append(help);
   }
 }
@@ -42,7 +46,7 @@ async function run(doc: Document, box: HTMLElement, button: HTMLButtonElement): 
   const { lab, check } = box.dataset as { lab: string; check: string };
   button.setAttribute('aria-disabled', 'true');
   const result = box.querySelector<HTMLElement>('.check__result')!;
-  result.textContent = 'vérification…';
+  result.textContent = S.checking;
   try {
     const res = await fetch(`/api/labs/${lab}/checks/${check}`, {
       method: 'POST',
@@ -51,13 +55,13 @@ async function run(doc: Document, box: HTMLElement, button: HTMLButtonElement): 
       credentials: 'same-origin',
     });
     const body = (await res.json()) as CheckAnswer & { message?: string };
-    if (!res.ok) show(box, 'error', body.message ?? 'la vérification n’a pas pu avoir lieu ; réessayez');
+    if (!res.ok) show(box, 'error', body.message ?? S.noAnswer);
     else if (body.ok) {
-      show(box, 'passed', `${PASSED} : ${body.title}`);
+      show(box, 'passed', `${S.passed}\u202F: ${body.title}`);
       record(doc, lab, check);
-    } else show(box, 'failed', `✗ ${body.diagnosis?.explain ?? 'Pas encore.'}`, body.diagnosis?.hint);
+    } else show(box, 'failed', `✗ ${body.diagnosis?.explain ?? S.failedUnknown}`, body.diagnosis?.hint);
   } catch {
-    show(box, 'error', 'le serveur ne répond pas ; réessayez dans un instant');
+    show(box, 'error', S.offline);
   } finally {
     button.removeAttribute('aria-disabled');
   }
@@ -70,6 +74,7 @@ export function initChecks(doc: Document): void {
     box.dataset.wired = '';
     const button = box.querySelector<HTMLButtonElement>('.check__button')!;
     button.addEventListener('click', () => void run(doc, box, button));
+    wireSolution(box, () => run(doc, box, button));
     // The loader's stand-in for an early press goes away (it would press a second time).
     box.dispatchEvent(new Event('atelier:check-ready'));
   }
@@ -79,7 +84,7 @@ export function initChecks(doc: Document): void {
     .then(({ passed: done }) => {
       for (const p of done) {
         for (const box of boxes.filter((b) => b.dataset.lab === p.lab && b.dataset.check === p.checkId)) {
-          if (!box.dataset.state) show(box, 'passed', `${PASSED} (déjà vérifié)`);
+          if (!box.dataset.state) show(box, 'passed', S.alreadyPassed);
         }
         record(doc, p.lab, p.checkId);
       }

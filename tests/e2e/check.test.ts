@@ -1,34 +1,26 @@
 // « Vérifier » in the chapter, in Chromium against the real server and a real lab (issue 12): a new
 // student asks before starting the lab (told to start it), starts nginx-remote, asks before the step
 // (✗ with the 127.0.0.1 diagnosis and a hint), runs the chapter's steps with its Run buttons, asks again
-// (✓), and after a reload finds the check still ticked.
+// (✓), and after a reload finds the checks still ticked, the panel's steps and the progress « 2 étapes
+// sur 3 » in the table of contents and on the home page. Then, stuck after a reset: asks for the solution
+// of a step, sees the diff of their file against the solution's, applies it (a dialog, by keyboard), and
+// the check passes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.ts';
-import { connected, labSelector, screenShows, waitState } from '../helpers/lab-page.ts';
-import { destroyScope, newScope } from '../helpers/scope.ts';
-import { startServer, type RunningServer } from '../helpers/server.ts';
-import { ensureSiteBuilt } from '../helpers/site-build.ts';
+import type { Page } from 'playwright-core';
+import { type ChapterPage, connected, labSelector, openChapterPage, screenShows, waitState } from '../helpers/lab-page.ts';
+import { newScope } from '../helpers/scope.ts';
 
-const scope = newScope('e2e-check');
 const LAB = 'nginx-remote';
-let server: RunningServer;
-let browser: Browser;
+let chapter: ChapterPage;
 let page: Page;
-const problems: string[] = [];
 
 before(async () => {
-  await ensureSiteBuilt();
-  server = await startServer({ ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope });
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  chapter = await openChapterPage(newScope('e2e-check'));
+  page = chapter.page;
 });
 after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await destroyScope(scope);
+  await chapter?.close();
 });
 
 const box = (id: string) => page.locator(`.check[data-lab="${LAB}"][data-check="${id}"]`);
@@ -46,7 +38,6 @@ async function verify(id: string): Promise<{ state: string; text: string }> {
 }
 
 test('before the lab runs, « Vérifier » says to start it', async () => {
-  await page.goto(`${server.url}/05-fastcgi/`);
   const answer = await verify('page');
   assert.equal(answer.state, 'error');
   assert.match(answer.text, /lancez d’abord le lab/);
@@ -59,7 +50,8 @@ test('before the step: ✗, Nginx looks for PHP-FPM on its own machine', async (
   const answer = await verify('page');
   assert.equal(answer.state, 'failed');
   assert.match(answer.text, /sa propre machine \(fastcgi_pass 127\.0\.0\.1:9000\)/);
-  assert.match(answer.text, /Piste : .*remplacez 127\.0\.0\.1 par php/i);
+  assert.match(answer.text, /Piste\u202F: .*remplacez 127\.0\.0\.1 par php/i);
+  assert.deepEqual(await stepStates(), { 'local-502': 'todo', 'remote-502': 'todo', page: 'failed' });
 });
 
 test('after the chapter’s steps, run with its buttons: ✓', async () => {
@@ -80,6 +72,8 @@ test('after the chapter’s steps, run with its buttons: ✓', async () => {
   const answer = await verify('page');
   assert.equal(answer.state, 'passed', answer.text);
   assert.match(answer.text, /✓ Réussi/);
+  assert.deepEqual(await stepStates(), { 'local-502': 'todo', 'remote-502': 'passed', page: 'passed' });
+  assert.equal(await progressIn('.toc'), '2\u00A0étapes sur 3');
 });
 
 test('after a reload, the checks passed are still ticked', async () => {
@@ -88,5 +82,73 @@ test('after a reload, the checks passed are still ticked', async () => {
     await page.waitForFunction((el) => (el as HTMLElement).dataset.state === 'passed', await box(id).elementHandle(), { timeout: 20_000 });
   }
   assert.equal(await box('local-502').getAttribute('data-state'), null);
-  assert.deepEqual(problems, []);
+  assert.deepEqual(await stepStates(), { 'local-502': 'todo', 'remote-502': 'passed', page: 'passed' });
+  assert.equal(await progressIn('.toc'), '2\u00A0étapes sur 3');
+  assert.equal(await progressIn(`${labSelector(LAB)} .lab-steps`), '2\u00A0étapes sur 3');
+  await page.goto(`${chapter.server.url}/`);
+  assert.equal(await progressIn('.demo-list'), '2\u00A0étapes sur 3');
+  await page.goBack();
 });
+
+test('stuck: the solution of a step is a diff of their file, « Appliquer » asks, then runs it, and the check passes', async () => {
+  // Back to the start state (the progress stays): the learner's default.conf still says 127.0.0.1.
+  await page
+    .locator(labSelector(LAB))
+    .evaluate((el) => (el as unknown as { reset(o: { confirm: boolean }): Promise<void> }).reset({ confirm: false }));
+  await waitState(page, LAB, 'ready');
+  const check = box('remote-502');
+  await check.locator('.check__solution-button').click();
+  const diff = check.locator('.solution__diff');
+  await diff.waitFor({ timeout: 120_000 });
+  assert.match((await check.locator('.solution__legend').textContent()) ?? '', /− votre fichier.*\+ la solution/);
+  const lines = (await diff.evaluate((el) => [...el.children].map((c) => `${c.tagName} ${c.textContent}`))).filter(
+    (l) => !l.startsWith('SPAN'),
+  );
+  assert.deepEqual(
+    lines.map((l) => l.replace(/ +/g, ' ')),
+    [
+      'DEL votre fichier\u202F: − fastcgi_pass 127.0.0.1:9000;',
+      'INS la solution\u202F: + #fastcgi_pass 127.0.0.1:9000;',
+      'INS la solution\u202F: + fastcgi_pass php:9000;',
+    ],
+  );
+  // « Appliquer » asks first; Escape cancels and gives the focus back.
+  const apply = check.locator('.solution__apply');
+  await apply.click();
+  const dialog = page.locator('dialog.solution-dialog');
+  await dialog.waitFor();
+  assert.match((await dialog.textContent()) ?? '', /lancer sur web[\s\S]*sed -E -i[\s\S]*nginx -t && service nginx reload/);
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Annuler');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await apply.evaluate((el) => el === document.activeElement), true);
+  // Confirmed by keyboard: Tab to « Appliquer », Enter. The check runs by itself afterwards.
+  await check.evaluate((el) => delete (el as HTMLElement).dataset.state);
+  await apply.click();
+  await dialog.waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Appliquer');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((el) => Boolean((el as HTMLElement).dataset.state), await check.elementHandle(), { timeout: 120_000 });
+  assert.equal(await check.getAttribute('data-state'), 'passed', (await check.locator('.check__result').textContent()) ?? '');
+  assert.match((await check.locator('.check__solution').textContent()) ?? '', /Votre fichier est déjà comme la solution/);
+  // Only what the page itself caused: the 409 of « Vérifier » before the lab ran.
+  assert.deepEqual(
+    chapter.problems.filter((p) => !/status of 409/.test(p)),
+    [],
+  );
+});
+
+/** The state of each step in the panel's list. */
+function stepStates(): Promise<Record<string, string>> {
+  return page
+    .locator(`${labSelector(LAB)} .lab-steps__step`)
+    .evaluateAll((items) => Object.fromEntries(items.map((i) => [(i as HTMLElement).dataset.stepCheck, (i as HTMLElement).dataset.state])));
+}
+
+/** The nginx-remote progress shown inside `scope`, once drawn. */
+async function progressIn(scope: string): Promise<string> {
+  const progress = page.locator(`${scope} .progress[data-progress-lab="${LAB}"]`);
+  await progress.and(page.locator(':not([hidden])')).waitFor({ timeout: 20_000 });
+  return (await progress.textContent()) ?? '';
+}

@@ -1,7 +1,55 @@
 // A lab panel of a chapter page, as the browser tests drive it (Playwright, Debian's Chromium): its
 // state, its terminals' text and connection, the « Navigateur » tab, and where the keyboard focus is.
 // Every wait is a condition awaited with a deadline.
-import type { Frame, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
+import { launchChromium } from './browser.ts';
+import { destroyScope } from './scope.ts';
+import { isPreviewUrl, startServer, type RunningServer } from './server.ts';
+import { ensureSiteBuilt } from './site-build.ts';
+
+export interface ChapterPage {
+  server: RunningServer;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** page errors, and console errors not from the preview's origin (a lab's 502 there is the point) */
+  problems: string[];
+  /** closes the browser, stops the server, removes the scope's labs */
+  close(): Promise<void>;
+}
+
+/**
+ * What every browser test of a chapter starts with: the site built, a real server with its own lab scope,
+ * Chromium at 1280×900, errors collected; the page opened at `path` unless it is null.
+ */
+export async function openChapterPage(
+  scope: string,
+  opts: { path?: string | null; env?: Record<string, string>; viewport?: { width: number; height: number } } = {},
+): Promise<ChapterPage> {
+  await ensureSiteBuilt();
+  const server = await startServer({ ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope, ...opts.env });
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !isPreviewUrl(server, m.location().url)) problems.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  if (opts.path !== null) await page.goto(`${server.url}${opts.path ?? '/05-fastcgi/'}`);
+  return {
+    server,
+    browser,
+    context,
+    page,
+    problems,
+    async close() {
+      await browser.close();
+      await server.stop();
+      await destroyScope(scope);
+    },
+  };
+}
 
 export const labSelector = (name: string) => `atelier-lab[name="${name}"]`;
 

@@ -92,11 +92,23 @@ describe('every built page', () => {
       const page = built(file);
       // Its inlined CSS may style the panel (one stylesheet for every chapter); no script, no panel.
       assert.doesNotMatch(page, /<script[^>]*LabPanel|<atelier-lab/, file);
-      assert.equal(
-        [...page.matchAll(/<script\b/g)].length,
-        [...page.matchAll(/<script>/g)].length,
-        `${file}: only inline scripts (the theme)`,
-      );
+      // The home page shows each demo's progress (« 3 étapes sur 5 »): one small script, no lab code.
+      const external = [...page.matchAll(/<script\b[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]!);
+      const progress = file === 'index.html' ? external.filter((src) => /progress|index\.astro/.test(src)) : [];
+      assert.deepEqual(external, progress, `${file}: only inline scripts (the theme)${file === 'index.html' ? ' and the progress' : ''}`);
+      for (const src of progress) {
+        // The entry and the modules it imports (progress, its strings).
+        const entry = readFileSync(join(dist, src), 'utf8');
+        const imported = [...entry.matchAll(/import\s*"\.\/([^"]+)"/g)].map((m) => readFileSync(join(dist, '_astro', m[1]!), 'utf8'));
+        const nested = imported.flatMap((js) =>
+          [...js.matchAll(/from\s*"\.\/([^"]+)"/g)].map((m) => readFileSync(join(dist, '_astro', m[1]!), 'utf8')),
+        );
+        const js = [entry, ...imported, ...nested].join('\n');
+        assert.ok(
+          js.length < 6144 && /\/api\/progress/.test(js) && !/xterm|WebSocket/.test(js),
+          `${src}: the small progress script (${js.length} bytes)`,
+        );
+      }
     }
   });
 

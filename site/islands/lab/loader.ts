@@ -139,6 +139,8 @@ if (!customElements.get('atelier-lab')) {
   const setup = () => {
     setupRunButtons();
     setupChecks();
+    // The demos' progress in the table of contents and the panels: small, wanted at once.
+    if (document.querySelector('[data-progress-lab]')) void import('../progress.ts');
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', setup, { once: true });
   else setup();
