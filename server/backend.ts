@@ -10,7 +10,7 @@ import { RateLimiter } from './http/rate-limit.ts';
 import { previewSpaceFor, type WebSettings } from './http/settings.ts';
 import { labDomain } from './preview/location.ts';
 import { PreviewStatuses, previewProxy } from './preview/proxy.ts';
-import { SqliteProgressStore } from './progress/sqlite.ts';
+import type { ProgressStore } from './progress/store.ts';
 import { TerminalGateway } from './terminal/gateway.ts';
 import type { LabAccess } from './terminal/ports.ts';
 
@@ -31,7 +31,13 @@ function perAddress(perMinute: number, header: string | null): ((req: IncomingMe
   return (req) => limiter.take(clientAddress(req, header));
 }
 
-export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg: string) => void = console.error): Backend {
+/** `progress`: the learners' progress store (progress/open.ts); closed with the backend. */
+export function createBackend(
+  labs: LabAccess,
+  settings: WebSettings,
+  progress: ProgressStore,
+  log: (msg: string) => void = console.error,
+): Backend {
   const identity = anonymousCookieIdentity({ secret: settings.secret, secure: settings.secureCookie, maxAgeSeconds: 30 * 24 * 3600 });
   const gateway = new TerminalGateway({
     labs,
@@ -45,8 +51,6 @@ export function createBackend(labs: LabAccess, settings: WebSettings, log: (msg:
     log,
   });
   const previewStatuses = new PreviewStatuses();
-  // The embedded database; a shared one (several backends) would be chosen here.
-  const progress = new SqliteProgressStore(settings.progressDatabase);
   const api = labApi({
     labs,
     identity,

@@ -9,16 +9,17 @@ export default function atelierBackend(): AstroIntegration {
     hooks: {
       'astro:server:setup': async ({ server, logger }) => {
         // Loaded here, not at the top: `astro build` never needs Docker.
-        const [{ createBackend }, { startLabs }, { bindPorts, webSettings }] = await Promise.all([
+        const [{ createBackend }, { startLabs }, { bindPorts, webSettings }, { openProgressStore }] = await Promise.all([
           import('./backend.ts'),
           import('./compose.ts'),
           import('./http/settings.ts'),
+          import('./progress/open.ts'),
         ]);
         const settings = webSettings(process.env);
         let backend: import('./backend.ts').Backend;
         try {
           const labs = await startLabs((m) => logger.warn(m));
-          backend = createBackend(labs.access, settings, (m) => logger.error(m));
+          backend = createBackend(labs.access, settings, await openProgressStore(settings), (m) => logger.error(m));
           server.httpServer?.once('close', () => void Promise.allSettled([backend.close(), labs.close()]));
         } catch (err) {
           logger.error(`labs unavailable (${(err as Error).message}): the site works, terminals will not`);

@@ -25,6 +25,11 @@ const Env = z.object({
   ATELIER_SECRET_FILE: z.string().default('.atelier/secret'),
   /** the progress database (SQLite file; relative to the project) */
   ATELIER_PROGRESS_DB: z.string().default('.atelier/progress.sqlite'),
+  /** a PostgreSQL database shared by several backends, e.g. postgres://atelier@db/atelier (replaces the SQLite file) */
+  ATELIER_PROGRESS_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .optional(),
   /** « Vérifier » per learner per minute (each runs commands in their lab) */
   ATELIER_CHECKS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
   ATELIER_SECURE_COOKIE: z.enum(['0', '1']).default('0'),
@@ -60,6 +65,8 @@ export interface WebSettings {
   secret: Buffer;
   /** the SQLite file of learners' progress */
   progressDatabase: string;
+  /** PostgreSQL instead, when several backends share the progress */
+  progressDatabaseUrl: string | null;
   checksPerMinute: number;
   secureCookie: boolean;
   graceMs: number;
@@ -102,6 +109,7 @@ export function webSettings(env: NodeJS.ProcessEnv = process.env, root = process
     previewOrigin: e.ATELIER_PREVIEW_ORIGIN ? normalizeOrigin(e.ATELIER_PREVIEW_ORIGIN) : null,
     secret: e.ATELIER_SECRET ? Buffer.from(e.ATELIER_SECRET) : persistentSecret(resolve(root, e.ATELIER_SECRET_FILE)),
     progressDatabase: resolve(root, e.ATELIER_PROGRESS_DB),
+    progressDatabaseUrl: e.ATELIER_PROGRESS_DATABASE_URL ?? null,
     checksPerMinute: e.ATELIER_CHECKS_PER_MINUTE,
     secureCookie: e.ATELIER_SECURE_COOKIE === '1',
     graceMs: e.ATELIER_GRACE_SECONDS * 1000,
