@@ -125,13 +125,16 @@ export function labAccess(manager: LabManager): LabAccess {
     // A lab whose hosts stopped (engine restarted, container killed) never comes back by itself: the
     // student is told it is over ('expired') and gets a fresh one from « Relancer » (ensure recreates it).
     const stopped = lab.state === 'stopped' && !working.has(key);
+    const state = lab.expiresAt.getTime() <= Date.now() || stopped ? 'expired' : lab.state === 'ready' ? 'ready' : 'starting';
+    const progress = state === 'starting' ? manager.startProgress(lab.owner, lab.definitionId) : undefined;
     return {
       name: lab.definitionId,
       labId: lab.labId,
       title: def?.title ?? lab.definitionId,
       hosts: lab.hosts.map((h) => h.name),
-      state: lab.expiresAt.getTime() <= Date.now() || stopped ? 'expired' : lab.state === 'ready' ? 'ready' : 'starting',
+      state,
       expiresAt: lab.expiresAt.getTime(),
+      ...(progress && { progress }),
     };
   };
   const known = (name: string) => {

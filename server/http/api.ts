@@ -16,6 +16,7 @@ import {
 } from '../terminal/ports.ts';
 import type { PreviewSpace } from '../preview/location.ts';
 import type { PreviewStatuses } from '../preview/proxy.ts';
+import { BackgroundStarts } from './background-starts.ts';
 import type { Identity } from './identity.ts';
 import { originAllowed } from './origin.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -35,6 +36,9 @@ export interface ApiOptions {
   log?: (msg: string) => void;
 }
 
+/** A start asked with `Prefer: respond-async` is answered once ready, or after this long with its progress (202). */
+const ASYNC_ANSWER_MS = 1000;
+
 const ROUTE = /^\/api\/labs\/([a-z][a-z0-9-]{0,30})(\/reset|\/preview-status|\/checks\/([a-z][a-z0-9-]{0,30})(\/solution|\/apply)?)?$/;
 
 export function labApi(opts: ApiOptions) {
@@ -43,6 +47,7 @@ export function labApi(opts: ApiOptions) {
     res.end(JSON.stringify(body));
   };
   const info = (req: IncomingMessage, lab: LabView) => ({ ...lab, previewUrl: opts.previewSpace(req).urlOf(lab.labId) });
+  const background = new BackgroundStarts();
 
   /** Returns false when the request is not for the API. */
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -69,6 +74,8 @@ export function labApi(opts: ApiOptions) {
         // the learner's cookie, and with it their labs. Identities are issued by POSTs from the site only.
         const learner = opts.identity.identify(req);
         const lab = learner ? await opts.labs.find(learner, name) : null;
+        const failed = learner && lab?.state !== 'ready' ? background.takeFailure(learner, name) : undefined;
+        if (failed) throw failed; // a start answered early failed since: told like the POST would have
         // 204, not 404: "not started yet" is a normal answer, and browsers log every 404 as an error.
         if (!lab) return (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true);
         return (json(res, 200, info(req, lab)), true);
@@ -97,8 +104,16 @@ export function labApi(opts: ApiOptions) {
       if (!opts.createLimiter.take(learner)) {
         return (json(res, 429, { error: 'rate-limited', message: 'trop de demandes : attendez une minute' }), true);
       }
-      const lab = reset ? await opts.labs.reset(learner, name) : await opts.labs.ensure(learner, name);
-      return (json(res, 200, info(req, lab)), true);
+      const starting = reset ? opts.labs.reset(learner, name) : opts.labs.ensure(learner, name);
+      if (!/\brespond-async\b/i.test(String(req.headers.prefer ?? ''))) return (json(res, 200, info(req, await starting)), true);
+      // The panel follows a long start with GET (its progress, within its own bound) instead of one
+      // request that no one can see into.
+      const soon = await Promise.race([starting, new Promise<null>((ok) => setTimeout(ok, ASYNC_ANSWER_MS, null))]);
+      if (soon) return (json(res, 200, info(req, soon)), true);
+      background.watch(learner, name, starting);
+      const lab = await opts.labs.find(learner, name);
+      if (!lab) return (json(res, 200, info(req, await starting)), true); // ended between the two
+      return (json(res, lab.state === 'ready' ? 200 : 202, info(req, lab)), true);
     } catch (err) {
       if (err instanceof UnknownLabError) return (json(res, 404, { error: 'unknown-lab', message: err.message }), true);
       if (err instanceof NoRoomError) return (json(res, 503, { error: 'no-room', message: err.message }), true);

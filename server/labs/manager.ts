@@ -22,6 +22,7 @@ import { WarmPool } from './pool.ts';
 import { PreviewTargets } from './preview-targets.ts';
 import { CreationQueue } from './queue.ts';
 import { labsToReap, type ReapDecision } from './reaper.ts';
+import { Starts, type StartState, type StartTracker } from './starts.ts';
 import { promptDrawn } from './shell-prompt.ts';
 
 /** After a claim, the pool refills this much later: the learner's terminals open first. */
@@ -78,6 +79,8 @@ export class LabManager {
   /** pool labs' shells, opened ahead (labId → host → shell): the learner's first hello takes one */
   readonly #prepared = new Map<string, Map<string, PreparedShell>>();
   readonly #previews: PreviewTargets;
+  /** learners' creations and resets under way, and how far each has come */
+  readonly #starts: Starts;
 
   constructor(options: LabManagerOptions) {
     this.#provider = options.provider;
@@ -87,6 +90,7 @@ export class LabManager {
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? ((m) => console.error(`[labs] ${m}`));
     this.#activity = new ActivityTracker(this.#now);
+    this.#starts = new Starts(this.#now);
     this.#pool = new WarmPool({ sizes: options.pool ?? {}, create: (id) => this.#createPooled(id), log: this.#log });
     this.#previews = new PreviewTargets(
       {
@@ -131,14 +135,42 @@ export class LabManager {
 
   // ---------------------------------------------------------------- a learner's labs
 
-  /** The learner's lab of that kind (the newest, if a crash left two), or undefined. */
+  /**
+   * The learner's lab of that kind (the newest, if a crash left two), or undefined. A lab whose start
+   * is under way here is 'partial', also before the engine holds anything of it (waiting its turn).
+   */
   async find(owner: string, definitionId: string): Promise<LabInfo | undefined> {
-    this.#definition(definitionId);
+    const definition = this.#definition(definitionId);
+    const lab = await this.#inEngine(owner, definitionId);
+    const start = this.#starts.get(owner, definitionId);
+    return !lab && start ? this.#starting(owner, definition, start) : lab;
+  }
+
+  async #inEngine(owner: string, definitionId: string): Promise<LabInfo | undefined> {
     const labs = await this.#provider.listLabs({ owner, definitionId });
     const lab = labs.filter((l) => l.state !== 'partial' || this.#busy.has(l.labId)).at(-1);
     if (lab) this.#activity.seen(lab.labId);
     if (lab) this.#previews.known(lab.labId);
     return lab;
+  }
+
+  /** How far the learner's start of that lab kind has come, or undefined when none is under way here. */
+  startProgress(owner: string, definitionId: string): Pick<StartState, 'phase' | 'ahead'> | undefined {
+    const start = this.#starts.get(owner, definitionId);
+    return start && { phase: start.phase, ...(start.ahead === undefined ? {} : { ahead: start.ahead }) };
+  }
+
+  /** A lab still waiting for its turn, as it will be: nothing of it runs yet. */
+  #starting(owner: string, definition: Lab, start: StartState): LabInfo {
+    return {
+      labId: start.labId,
+      owner,
+      definitionId: definition.id,
+      createdAt: new Date(start.since),
+      expiresAt: new Date(start.since + this.#limits.maxLifetimeMs),
+      state: 'partial',
+      hosts: definition.hosts.map((h) => ({ name: h.name, state: 'missing' })),
+    };
   }
 
   async list(owner: string): Promise<LabInfo[]> {
@@ -154,15 +186,20 @@ export class LabManager {
     const key = `${owner}\0${definitionId}`;
     let pending = this.#pending.get(key);
     if (!pending) {
-      pending = this.#ensure(owner, definition)
+      // Tracked from the first moment, so that the learner's next question finds a lab starting.
+      const start = this.#starts.begin(owner, definitionId, newLabId());
+      pending = this.#ensure(owner, definition, start)
         .then((lab) => (this.#previews.known(lab.labId), lab))
-        .finally(() => this.#pending.delete(key));
+        .finally(() => {
+          start.end();
+          this.#pending.delete(key);
+        });
       this.#pending.set(key, pending);
     }
     return pending;
   }
 
-  async #ensure(owner: string, definition: Lab): Promise<LabInfo> {
+  async #ensure(owner: string, definition: Lab, start: StartTracker): Promise<LabInfo> {
     const existing = await this.#provider.listLabs({ owner, definitionId: definition.id });
     let keep: LabInfo | undefined;
     for (const lab of existing.reverse()) {
@@ -174,8 +211,8 @@ export class LabManager {
       this.#activity.seen(keep.labId);
       return keep;
     }
-    if (keep) return this.#busyWith(keep.labId, () => this.#reset(keep.labId));
-    return (await this.#claim(owner, definition)) ?? this.#create(owner, definition);
+    if (keep) return this.#busyWith(keep.labId, () => this.#reset(keep.labId, start));
+    return (await this.#claim(owner, definition)) ?? this.#create(owner, definition, start);
   }
 
   /** A lab of the warm pool for this learner, or undefined when none is ready. */
@@ -226,8 +263,8 @@ export class LabManager {
     }
   }
 
-  async #create(owner: string, definition: Lab): Promise<LabInfo> {
-    const labId = newLabId();
+  async #create(owner: string, definition: Lab, start: StartTracker): Promise<LabInfo> {
+    const labId = start.labId;
     // Reserved before counting, so that two creations at once cannot both take the last place.
     this.#busy.add(labId);
     try {
@@ -238,8 +275,17 @@ export class LabManager {
         if (spare) await this.#remove(spare, 'room for a learner');
         if (!(await this.#hasRoom(labId))) throw new NoRoomError(this.#limits.maxLabs);
       }
-      const lab = await this.#queue.run('learner', () =>
-        this.#provider.createLab({ labId, owner, definition, expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs) }),
+      const lab = await this.#queue.run(
+        'learner',
+        () =>
+          this.#provider.createLab({
+            labId,
+            owner,
+            definition,
+            expiresAt: new Date(this.#now() + this.#limits.maxLifetimeMs),
+            progress: start.phase,
+          }),
+        start.queued,
       );
       this.#activity.seen(labId);
       // The panel says hello for each host right after this answer: its shells are on their way.
@@ -260,15 +306,17 @@ export class LabManager {
 
   /** Back to the start state: every host recreated (same lab id and expiry). */
   async reset(owner: string, definitionId: string): Promise<LabInfo> {
-    const lab = await this.find(owner, definitionId);
+    this.#definition(definitionId);
+    const lab = await this.#inEngine(owner, definitionId);
     if (!lab || lab.expiresAt.getTime() <= this.#now()) return this.ensure(owner, definitionId);
-    return this.#busyWith(lab.labId, () => this.#reset(lab.labId));
+    const start = this.#starts.begin(owner, definitionId, lab.labId);
+    return this.#busyWith(lab.labId, () => this.#reset(lab.labId, start)).finally(start.end);
   }
 
-  async #reset(labId: string): Promise<LabInfo> {
+  async #reset(labId: string, start: StartTracker): Promise<LabInfo> {
     this.#prepared.delete(labId); // their hosts are recreated: the shells end with them
     this.#previews.forget(labId, false);
-    const lab = await this.#queue.run('learner', () => this.#provider.resetLab(labId));
+    const lab = await this.#queue.run('learner', () => this.#provider.resetLab(labId, start.phase), start.queued);
     this.#previews.forget(labId, false); // a preview during the reset may have cached an old address
     const definition = this.#definitions(lab.definitionId);
     if (definition) void this.#openShells(labId, definition);

@@ -16,7 +16,12 @@ export interface LabSpec {
   expiresAt: Date;
   /** prepared ahead for the warm pool: created without an owner (`owner` must be ''), given one by claimLab */
   pooled?: boolean;
+  /** told as the creation reaches each of its steps, in order (the learner sees them) */
+  progress?: (phase: CreationPhase) => void;
 }
+
+/** The steps of a creation: the lab's network, its containers, then its services (each host's preparation). */
+export type CreationPhase = 'network' | 'containers' | 'services';
 
 /** running: usable; stopped: exists but not running (engine restarted, PID 1 killed); missing: not created */
 export type HostState = 'running' | 'stopped' | 'missing';
@@ -149,8 +154,8 @@ export interface SandboxProvider {
    * how many.
    */
   hangUpStrayTerminals(): Promise<number>;
-  /** Recreates every host from the definition (same labId, owner, expiry). */
-  resetLab(labId: string): Promise<LabInfo>;
+  /** Recreates every host from the definition (same labId, owner, expiry); `progress` as in LabSpec. */
+  resetLab(labId: string, progress?: (phase: CreationPhase) => void): Promise<LabInfo>;
   /** Removes everything of the lab; no error when it is already gone. */
   destroyLab(labId: string): Promise<void>;
   healthy(): Promise<ProviderHealth>;

@@ -1,6 +1,7 @@
 // What the terminal gateway and the HTTP API need from the lab side. The composition root adapts the
 // lab manager to this; nothing here knows which engine runs the labs.
 import type { Readable } from 'node:stream';
+import type { StartProgress } from '../../protocol/lab-start.ts';
 
 /**
  * A shell in a lab host: raw bytes both ways, flow-controlled both ways. Pausing `output` must stop
@@ -23,6 +24,8 @@ export interface LabView {
   hosts: string[];
   state: 'starting' | 'ready' | 'expired';
   expiresAt: number;
+  /** 'starting' only, while its start runs in this process: how far it has come */
+  progress?: StartProgress;
 }
 
 export interface LabAccess {

@@ -1,17 +1,19 @@
 // The lab panel's lifecycle without a page (site/islands/lab/lifecycle.ts): check, start, reset, a lab
-// that is still starting, expiry, failures and « Réessayer », operations in turn, and the state badge
-// its terminals add up to (badge.ts), against a fake lab API and a fake clock.
+// that is still starting (its steps, and a bound that always ends it), expiry, failures and
+// « Réessayer », operations in turn, and the state badge its terminals add up to (badge.ts), against a
+// fake lab API and a fake clock.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LabApiError, type LabInfo } from '../../site/islands/lab/api.ts';
 import { stateBadge, terminalsBadge } from '../../site/islands/lab/badge.ts';
 import type { ConnectionState } from '../../site/islands/lab/connection.ts';
 import { LabLifecycle, type LabApi, type LifecycleView } from '../../site/islands/lab/lifecycle.ts';
-import { STATE_LABEL, STATE_LABEL_ELSEWHERE, TEXT } from '../../site/islands/lab/strings.ts';
+import { START_LABEL, STATE_LABEL, STATE_LABEL_ELSEWHERE, TEXT } from '../../site/islands/lab/strings.ts';
+import type { StartProgress } from '../../protocol/lab-start.ts';
 
 const NAME = 'nginx-remote';
 
-function info(labId: string, state: LabInfo['state'] = 'ready'): LabInfo {
+function info(labId: string, state: LabInfo['state'] = 'ready', progress?: StartProgress): LabInfo {
   return {
     name: NAME,
     labId,
@@ -20,8 +22,16 @@ function info(labId: string, state: LabInfo['state'] = 'ready'): LabInfo {
     state,
     previewUrl: `http://localhost:4322/p/${labId}/`,
     expiresAt: 0,
+    ...(progress && { progress }),
   };
 }
+
+/** A lab still starting, at a step. */
+const at = (labId: string, phase: StartProgress['phase'], ahead?: number) =>
+  info(labId, 'starting', ahead === undefined ? { phase } : { phase, ahead });
+
+/** An answer that never comes. */
+const never = () => new Promise<never>(() => {});
 
 type Answer = LabInfo | null | Error | Promise<LabInfo | null>;
 
@@ -51,6 +61,12 @@ function harness(api: LabApi, options: { elsewhere?: boolean } = {}) {
   let holding = false;
   let now = 0;
   const sleeps: number[] = [];
+  /** the bounds of questions under way: they fire when the fake clock passes them */
+  const timers = new Set<{ at: number; fire: () => void }>();
+  const advance = (ms: number) => {
+    now += ms;
+    for (const t of timers) if (t.at <= now) timers.delete(t), t.fire();
+  };
   const lab = new LabLifecycle({
     name: NAME,
     api,
@@ -68,8 +84,14 @@ function harness(api: LabApi, options: { elsewhere?: boolean } = {}) {
     pollMs: 1000,
     sleep: async (ms) => {
       sleeps.push(ms);
-      now += ms;
+      advance(ms);
     },
+    timer: (ms, signal) =>
+      new Promise<void>((fire) => {
+        const t = { at: now + ms, fire };
+        timers.add(t);
+        signal.addEventListener('abort', () => timers.delete(t));
+      }),
     now: () => now,
   });
   return {
@@ -77,6 +99,13 @@ function harness(api: LabApi, options: { elsewhere?: boolean } = {}) {
     views,
     events,
     sleeps,
+    /** time passes while the lifecycle waits for an answer */
+    advance: async (ms: number) => {
+      await new Promise(setImmediate); // the question is asked and its bound set
+      advance(ms);
+    },
+    timersPending: () => timers.size,
+    labels: () => views.map((v) => v.label),
     states: () => views.map((v) => v.state),
     release: () => (holding = false),
   };
@@ -129,6 +158,106 @@ describe('the lab lifecycle', () => {
     assert.equal(h.lab.state, 'error');
     assert.equal(h.lab.view.message, TEXT.startTimeout);
     assert.ok(h.sleeps.length <= 11, `${h.sleeps.length} questions`);
+  });
+
+  test('a start whose answer never comes ends in an error at the bound; « Réessayer » asks again', async () => {
+    const { api, calls } = fakeApi({ get: [null], create: [never(), info('a')] });
+    const h = harness(api);
+    await h.lab.check();
+    const started = h.lab.start();
+    await h.advance(10_000);
+    await assert.rejects(started, LabApiError);
+    assert.equal(h.lab.state, 'error');
+    assert.equal(h.lab.view.message, TEXT.startTimeout);
+    await h.lab.retry();
+    assert.deepEqual(calls, ['get', 'create', 'create']);
+    assert.deepEqual(h.events, ['attach a (new)']);
+    assert.equal(h.timersPending(), 0, 'no bound left running');
+  });
+
+  test('a question that never gets an answer while a lab starts ends in an error at the bound', async () => {
+    const { api } = fakeApi({ get: [null], create: [at('a', 'services')] });
+    const h = harness(api);
+    await h.lab.check();
+    api.getLab = never;
+    const started = h.lab.start();
+    await h.advance(10_000);
+    await assert.rejects(started, LabApiError);
+    assert.equal(h.lab.view.message, TEXT.startTimeout);
+  });
+
+  test('a start shows each step the server reports, then the terminal’s; the badge says each step once', async () => {
+    const { api } = fakeApi({
+      get: [
+        null,
+        at('a', 'queued', 2),
+        at('a', 'queued', 2),
+        at('a', 'queued', 1),
+        at('a', 'queued', 0),
+        at('a', 'network'),
+        at('a', 'containers'),
+        at('a', 'services'),
+        info('a'),
+      ],
+      create: [at('a', 'queued')],
+    });
+    const h = harness(api);
+    await h.lab.check();
+    await h.lab.start();
+    const steps = h.views
+      .filter((v) => v.state === 'starting')
+      .map((v) => (v.progress ? `${v.progress.step}${v.progress.ahead ?? ''}` : '-'));
+    assert.deepEqual(steps, ['-', 'queued', 'queued2', 'queued1', 'queued0', 'network', 'containers', 'services', 'terminal']);
+    h.lab.terminals(open('connecting', 'connecting'));
+    h.lab.terminals(open('open', 'connecting'));
+    assert.equal(h.lab.view.label, START_LABEL.terminal, 'the terminals connect: the last step');
+    h.lab.terminals(open('open', 'open'));
+    assert.equal(h.lab.state, 'ready');
+    // The badge is a live region: it changes with each step, not with each place in the queue.
+    const badge = h.labels().filter((label, i, all) => label !== all[i - 1]);
+    assert.deepEqual(badge, [
+      STATE_LABEL.checking,
+      STATE_LABEL.idle,
+      STATE_LABEL.starting,
+      START_LABEL.queued,
+      START_LABEL.network,
+      START_LABEL.containers,
+      START_LABEL.services,
+      START_LABEL.terminal,
+      STATE_LABEL.ready,
+    ]);
+  });
+
+  test('the bound runs from the last progress: a long queue that moves is followed to the end, a step that stalls is not', async () => {
+    const queue = Array.from({ length: 30 }, (_, i) => [at('a', 'queued', 29 - i), at('a', 'queued', 29 - i)]).flat();
+    const { api } = fakeApi({ get: [null, ...queue, at('a', 'services'), info('a')], create: [at('a', 'queued', 30)] });
+    const h = harness(api);
+    await h.lab.check();
+    await h.lab.start();
+    assert.ok(h.sleeps.length > 60, `a start of ${h.sleeps.length} s, six times the bound`);
+    assert.deepEqual(h.events, ['attach a (new)']);
+
+    const stalled = fakeApi({
+      get: [null, at('b', 'queued', 3), at('b', 'queued', 2), at('b', 'services')],
+      create: [at('b', 'queued', 3)],
+    });
+    const s2 = harness(stalled.api);
+    await s2.lab.check();
+    await assert.rejects(s2.lab.start(), LabApiError);
+    assert.equal(s2.lab.view.message, TEXT.startTimeout);
+    // Its last step came 3 s after the start: it ends within the bound (10 s) and one question after it.
+    assert.ok(s2.sleeps.length <= 3 + 10 + 1, `ended ${s2.sleeps.length} s after the start`);
+  });
+
+  test('a page opened while its lab waits its turn follows the start (no « non lancé »)', async () => {
+    const { api } = fakeApi({ get: [at('a', 'queued', 1), at('a', 'network'), info('a')] });
+    const h = harness(api);
+    await h.lab.check();
+    assert.deepEqual(
+      h.views.map((v) => v.progress?.step ?? v.state),
+      ['checking', 'queued', 'network', 'terminal'],
+    );
+    assert.deepEqual(h.events, ['attach a (new)']);
   });
 
   test('an expired lab: the terminals and the preview go, « expiré »; « Lancer le lab » makes a fresh one', async () => {

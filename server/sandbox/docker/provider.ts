@@ -14,6 +14,7 @@ import {
   LabNotFoundError,
   ServiceNotFoundError,
   UnknownDefinitionError,
+  type CreationPhase,
   type ExecOptions,
   type ExecResult,
   type LabFilter,
@@ -198,6 +199,7 @@ export class DockerProvider implements SandboxProvider {
     };
     const plans = await this.#plan(spec);
     step();
+    spec.progress?.('network');
     const network = await this.#createNetwork(
       spec.labId,
       labels,
@@ -206,8 +208,10 @@ export class DockerProvider implements SandboxProvider {
     step();
     // Every host is created before any starts (a missing image fails before anything runs); then all
     // start at once, each prepared by its own init, whose boot waits until every host's name resolves.
+    spec.progress?.('containers');
     const containers = await settled(plans.map((p) => this.#createContainer(p, network, labels)));
     step();
+    spec.progress?.('services');
     await settled(plans.map((p, i) => this.#startAndPrepare(containers[i]!, p, spec.definition.id)));
   }
 
@@ -506,13 +510,13 @@ export class DockerProvider implements SandboxProvider {
 
   // ---------------------------------------------------------------- reset, destroy
 
-  async resetLab(labId: string): Promise<LabInfo> {
+  async resetLab(labId: string, progress?: (phase: CreationPhase) => void): Promise<LabInfo> {
     const lab = await this.getLab(labId);
     if (!lab) throw new LabNotFoundError(labId);
     const definition = this.#definitions(lab.definitionId);
     if (!definition) throw new UnknownDefinitionError(lab.definitionId);
     await this.destroyLab(labId);
-    return this.#create({ labId, owner: lab.owner, definition, expiresAt: lab.expiresAt }, lab.createdAt);
+    return this.#create({ labId, owner: lab.owner, definition, expiresAt: lab.expiresAt, progress }, lab.createdAt);
   }
 
   async destroyLab(labId: string): Promise<void> {

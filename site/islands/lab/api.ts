@@ -1,6 +1,12 @@
 // The lab HTTP API (docs/protocol.md § HTTP API), on the site's own origin: the learner cookie rides
-// along with same-origin fetches. Every failure becomes a LabApiError carrying a French message.
+// along with same-origin fetches. Every failure becomes a LabApiError carrying a French message, and
+// every request has a time bound. A start is asked with `Prefer: respond-async`: the server answers
+// within a second or two, with the lab ready or 'starting' and its progress, and the panel follows it.
+import { parseStartProgress, type StartProgress } from '../../../protocol/lab-start.ts';
 import { sentence, TEXT } from './strings.ts';
+
+/** No answer within this long: the request failed (the server answers a start early, see above). */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface LabInfo {
   name: string;
@@ -12,6 +18,8 @@ export interface LabInfo {
   previewUrl: string;
   /** ms since the epoch */
   expiresAt: number;
+  /** 'starting': how far its start has come, when the server knows */
+  progress?: StartProgress;
 }
 
 export class LabApiError extends Error {
@@ -44,7 +52,11 @@ export function parseLabInfo(body: unknown): LabInfo {
     throw bad('previewUrl');
   }
   if (preview.protocol !== 'http:' && preview.protocol !== 'https:') throw bad('previewUrl');
-  return b as unknown as LabInfo;
+  const info = { ...b } as unknown as LabInfo;
+  const progress = parseStartProgress(b.progress);
+  if (progress) info.progress = progress;
+  else delete info.progress;
+  return info;
 }
 
 async function call(method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown }> {
@@ -54,8 +66,12 @@ async function call(method: 'GET' | 'POST', path: string): Promise<{ status: num
       method,
       credentials: 'same-origin',
       cache: 'no-store',
-      headers: method === 'POST' ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' },
+      headers:
+        method === 'POST'
+          ? { 'Content-Type': 'application/json', Accept: 'application/json', Prefer: 'respond-async' }
+          : { Accept: 'application/json' },
       body: method === 'POST' ? '{}' : null,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch {
     throw new LabApiError(0, 'network', TEXT.network);
@@ -87,16 +103,16 @@ export async function getLab(name: string): Promise<LabInfo | null> {
   throw failure(status, body);
 }
 
-/** Creates the learner's lab of this kind, or returns the one they have. */
+/** Creates the learner's lab of this kind, or returns the one they have (maybe still 'starting'). */
 export async function createLab(name: string): Promise<LabInfo> {
   const { status, body } = await call('POST', path(name));
-  if (status === 200) return parseLabInfo(body);
+  if (status === 200 || status === 202) return parseLabInfo(body);
   throw failure(status, body);
 }
 
-/** A fresh lab in its start state. */
+/** A fresh lab in its start state (maybe still 'starting'). */
 export async function resetLab(name: string): Promise<LabInfo> {
   const { status, body } = await call('POST', `${path(name)}/reset`);
-  if (status === 200) return parseLabInfo(body);
+  if (status === 200 || status === 202) return parseLabInfo(body);
   throw failure(status, body);
 }

@@ -1,7 +1,7 @@
 // The state badge of a lab panel, as pure functions: the words for a state, and once the lab's terminals
 // are attached, the state they add up to (the worst of them).
 import type { ConnectionState } from './connection.ts';
-import { STATE_LABEL, STATE_LABEL_ELSEWHERE, type PanelState } from './strings.ts';
+import { START_LABEL, STATE_LABEL, STATE_LABEL_ELSEWHERE, type PanelState, type StartStep } from './strings.ts';
 
 export interface Badge {
   state: PanelState;
@@ -12,6 +12,11 @@ export interface Badge {
 /** A state with its usual words. */
 export function stateBadge(state: PanelState): Badge {
   return { state, label: STATE_LABEL[state] };
+}
+
+/** 'starting' at a step of the start (« démarrage : réseau »), or without one known yet (« démarrage… »). */
+export function startingBadge(step: StartStep | undefined): Badge {
+  return step ? { state: 'starting', label: START_LABEL[step] } : stateBadge('starting');
 }
 
 /** One of the lab's terminals: its connection, and whether it has been open since the lab was attached. */
@@ -25,6 +30,7 @@ export interface TerminalState {
  * waits to reconnect, or connects again after it had been open; « démarrage… » while terminals connect
  * for the first time; « déconnecté (ouvert ailleurs) » when another tab took them (no automatic
  * reconnection); else « prêt ». A terminal not connected yet ('none') counts for nothing.
+ * (« démarrage… » here is the start's last step: the lifecycle words it « démarrage : terminal ».)
  */
 export function terminalsBadge(terminals: readonly TerminalState[]): Badge {
   const has = (s: ConnectionState) => terminals.some((t) => t.state === s);

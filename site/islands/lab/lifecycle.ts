@@ -1,13 +1,15 @@
 // The life of the learner's lab as a panel sees it, without the page: ask whether the learner has this
 // lab (check), start it, reset it, follow a lab that is still 'starting' until it is ready, notice that
 // it expired or went away, and once its terminals are attached, the state they add up to (badge.ts).
+// A start shows its steps as the server reports them (waiting its turn, network, containers, services),
+// then the terminal's, and always ends: every question to the server and every step has a time bound.
 // Operations run one after the other (a Run button pressed while the panel still asks for the lab waits
 // for the answer); a failed one ends in 'error' with its French message, and retry() repeats it.
 // The panel (panel.ts) gives it the lab HTTP API and hooks for what it does in the page.
 import { LabApiError, type LabInfo } from './api.ts';
-import { stateBadge, terminalsBadge, type Badge } from './badge.ts';
+import { startingBadge, stateBadge, terminalsBadge, type Badge } from './badge.ts';
 import type { ConnectionState } from './connection.ts';
-import { TEXT, type PanelState } from './strings.ts';
+import { TEXT, type PanelState, type StartStep } from './strings.ts';
 
 export interface LabApi {
   getLab(name: string): Promise<LabInfo | null>;
@@ -15,9 +17,11 @@ export interface LabApi {
   resetLab(name: string): Promise<LabInfo>;
 }
 
-/** What the panel shows: the state, its badge's words, and a message (an error, another panel…). */
+/** What the panel shows: the state, its badge's words, a message (an error, another panel…), a start's step. */
 export interface LifecycleView extends Badge {
   message?: string;
+  /** 'starting': the step the start is at, and for 'queued' the creations waiting before it (when known) */
+  progress?: { step: StartStep; ahead?: number };
 }
 
 export interface LifecycleHooks {
@@ -41,11 +45,16 @@ export interface LifecycleOptions {
   name: string;
   api: LabApi;
   hooks: LifecycleHooks;
-  /** how long a lab may stay 'starting' */
+  /**
+   * How long a start may go without progress (a step, or a place in the queue) before it ends in an
+   * error; each question to the server is bounded by it too.
+   */
   startTimeoutMs?: number;
   /** between two questions to a starting lab */
   pollMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** resolves after `ms`, unless `signal` aborts first (the bound of a question to the server) */
+  timer?: (ms: number, signal: AbortSignal) => Promise<void>;
   now?: () => number;
 }
 
@@ -64,9 +73,15 @@ export class LabLifecycle {
 
   constructor(options: LifecycleOptions) {
     this.#o = {
-      startTimeoutMs: 120_000,
+      // Longer than any one step takes on a busy server (a creation in a queue of 30 moves every few seconds).
+      startTimeoutMs: 90_000,
       pollMs: 1000,
       sleep: (ms) => new Promise((ok) => setTimeout(ok, ms)),
+      timer: (ms, signal) =>
+        new Promise((ok) => {
+          const t = setTimeout(ok, ms);
+          signal.addEventListener('abort', () => clearTimeout(t));
+        }),
       now: Date.now,
       ...options,
     };
@@ -92,7 +107,7 @@ export class LabLifecycle {
     this.#last = () => this.check();
     return this.#exclusive(async () => {
       this.#show('checking');
-      const info = await this.#o.api.getLab(this.#o.name);
+      const info = await this.#bounded(this.#o.api.getLab(this.#o.name), this.#o.now() + this.#o.startTimeoutMs);
       if (!info) return this.#show('idle');
       if (info.state === 'expired') return this.expire(info);
       if (this.#o.hooks.heldElsewhere()) {
@@ -115,8 +130,8 @@ export class LabLifecycle {
       // An expired lab is replaced by a fresh one; creating would hand back the expired one.
       const fresh = state === 'expired' || this.#info?.state === 'expired';
       this.#show('starting');
-      const info = fresh ? await this.#o.api.resetLab(this.#o.name) : await this.#o.api.createLab(this.#o.name);
-      this.#attach(await this.#whenReady(info));
+      const asked = fresh ? this.#o.api.resetLab(this.#o.name) : this.#o.api.createLab(this.#o.name);
+      this.#attach(await this.#whenReady(await this.#bounded(asked, this.#o.now() + this.#o.startTimeoutMs)));
     });
   }
 
@@ -126,7 +141,8 @@ export class LabLifecycle {
     return this.#exclusive(async () => {
       this.#o.hooks.detach(false);
       this.#show('starting');
-      this.#attach(await this.#whenReady(await this.#o.api.resetLab(this.#o.name)));
+      const asked = this.#o.api.resetLab(this.#o.name);
+      this.#attach(await this.#whenReady(await this.#bounded(asked, this.#o.now() + this.#o.startTimeoutMs)));
     });
   }
 
@@ -176,7 +192,9 @@ export class LabLifecycle {
     if (!['ready', 'disconnected', 'starting', 'error'].includes(this.#view.state)) return;
     if (!this.#info || !this.#o.hooks.holding()) return;
     for (const [host, state] of states) if (state === 'open') this.#opened.add(host);
-    const badge = terminalsBadge([...states].map(([host, state]) => ({ state, wasOpen: this.#opened.has(host) })));
+    let badge: LifecycleView = terminalsBadge([...states].map(([host, state]) => ({ state, wasOpen: this.#opened.has(host) })));
+    // Terminals connecting for the first time: the start's last step.
+    if (badge.state === 'starting') badge = { ...startingBadge('terminal'), progress: { step: 'terminal' } };
     if (badge.state !== this.#view.state || badge.label !== this.#view.label || this.#view.message) {
       this.#view = badge;
       this.#o.hooks.show(this.#view);
@@ -187,13 +205,22 @@ export class LabLifecycle {
     const changed = this.#info?.labId !== info.labId;
     this.#info = info;
     this.#opened.clear();
-    this.#show('starting'); // until the terminals attach: terminals()
+    this.#showStep({ step: 'terminal' }); // until the terminals attach: terminals()
     this.#o.hooks.attach(info, changed);
   }
 
   #show(state: PanelState, message?: string): void {
     this.#view = message ? { ...stateBadge(state), message } : stateBadge(state);
     this.#o.hooks.show(this.#view);
+  }
+
+  /** 'starting' at a step (none known yet: « démarrage… »); shown only when it changed. */
+  #showStep(progress: LifecycleView['progress']): void {
+    const view: LifecycleView = progress ? { ...startingBadge(progress.step), progress } : startingBadge(undefined);
+    const now = this.#view;
+    if (now.state === view.state && now.label === view.label && !now.message && now.progress?.ahead === view.progress?.ahead) return;
+    this.#view = view;
+    this.#o.hooks.show(view);
   }
 
   /** Runs lab operations one after the other; a failure ends in 'error' with its French message. */
@@ -213,13 +240,24 @@ export class LabLifecycle {
     return run;
   }
 
-  /** A lab answered 'starting' (containers booting): ask again until it is ready, within a bound. */
+  /**
+   * A lab answered 'starting' (waiting its turn, containers booting): ask again until it is ready,
+   * showing each step. The bound runs from the last progress: a start that moves is never cut short,
+   * one that stops moving ends in an error (« Réessayer » joins the same start on the server).
+   */
   async #whenReady(info: LabInfo): Promise<LabInfo> {
-    const deadline = this.#o.now() + this.#o.startTimeoutMs;
+    let deadline = this.#o.now() + this.#o.startTimeoutMs;
+    let progress = '';
     while (info.state === 'starting') {
+      const now = JSON.stringify(info.progress ?? null);
+      if (now !== progress) deadline = this.#o.now() + this.#o.startTimeoutMs;
+      progress = now;
+      this.#showStep(
+        info.progress && { step: info.progress.phase, ...(info.progress.ahead === undefined ? {} : { ahead: info.progress.ahead }) },
+      );
       if (this.#o.now() > deadline) throw new LabApiError(0, 'timeout', TEXT.startTimeout);
       await this.#o.sleep(this.#o.pollMs);
-      const next = await this.#o.api.getLab(this.#o.name);
+      const next = await this.#bounded(this.#o.api.getLab(this.#o.name), deadline);
       if (!next) throw new LabApiError(404, 'no-lab', TEXT.noLab);
       info = next;
     }
@@ -228,5 +266,19 @@ export class LabLifecycle {
       throw new LabApiError(410, EXPIRED, TEXT.expired);
     }
     return info;
+  }
+
+  /** The server's answer, or a timeout error once `deadline` has passed: no question waits without end. */
+  async #bounded<T>(answer: Promise<T>, deadline: number): Promise<T> {
+    const stop = new AbortController();
+    const late = this.#o.timer(Math.max(0, deadline - this.#o.now()), stop.signal).then(() => {
+      throw new LabApiError(0, 'timeout', TEXT.startTimeout);
+    });
+    try {
+      return await Promise.race([answer, late]);
+    } finally {
+      stop.abort();
+      late.catch(() => {});
+    }
   }
 }

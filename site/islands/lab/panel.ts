@@ -13,7 +13,7 @@ import { HostTerminal } from './host-terminal.ts';
 import { LabLifecycle, type LifecycleView } from './lifecycle.ts';
 import { PreviewView } from './preview.ts';
 import { claim, heldByAnother, holds, register, unclaim } from './registry.ts';
-import { ACTION, TEXT, type PanelState } from './strings.ts';
+import { ACTION, startDetail, TEXT, type PanelState } from './strings.ts';
 import { setupTabs, type SelectedBy, type Tabs } from './tabs.ts';
 import type { TerminalGeometry } from './terminal-view.ts';
 import { terminalTheme, watchColorMode, type ColorMode } from './theme.ts';
@@ -57,6 +57,7 @@ class LabPanel implements LabPanelApi {
   readonly #start: HTMLElement;
   readonly #startText: HTMLElement;
   readonly #startDefault: string;
+  readonly #steps: HTMLElement;
   readonly #startButton: HTMLButtonElement;
   readonly #resetButton: HTMLButtonElement | null;
   readonly #message: HTMLElement;
@@ -79,6 +80,7 @@ class LabPanel implements LabPanelApi {
     this.#start = need(root, '.lab__start');
     this.#startText = need(root, '.lab__start-text');
     this.#startDefault = this.#startText.textContent ?? '';
+    this.#steps = need(root, '.lab__steps');
     this.#startButton = need(root, '[data-action="start"]');
     this.#resetButton = root.querySelector('[data-action="reset"]');
     this.#message = need(root, '.lab__message');
@@ -207,16 +209,40 @@ class LabPanel implements LabPanelApi {
     this.#root.dataset.state = state;
     this.#badge.dataset.state = state;
     this.#badge.textContent = view.label;
-    this.#root.toggleAttribute('aria-busy', state === 'checking' || state === 'starting');
+    // Not while starting: assistive technology holds back a busy region's live changes, and the badge
+    // announces each step of the start.
+    this.#root.toggleAttribute('aria-busy', state === 'checking');
     // The start screen covers the terminals until they exist, and again when the lab is gone. A failed
     // lab operation (with its message) covers the terminals too; a failed terminal shows its own overlay.
     const attached = holds(this.#name, this) && [...this.#terminals.values()].some((t) => t.connection && t.connection.state !== 'closed');
     this.#start.hidden = attached && state !== 'expired' && state !== 'idle' && !(state === 'error' && message);
-    this.#startText.textContent = state === 'expired' ? TEXT.expired : state === 'starting' ? TEXT.starting : this.#startDefault;
+    this.#startText.textContent =
+      state === 'expired'
+        ? TEXT.expired
+        : view.progress
+          ? startDetail(view.progress.step, view.progress.ahead)
+          : state === 'starting'
+            ? TEXT.starting
+            : this.#startDefault;
+    this.#showSteps(view);
     this.#message.textContent = message ?? '';
     this.#message.hidden = !message;
     this.#syncButtons();
     this.#root.dispatchEvent(new CustomEvent('atelier-lab-state', { detail: { state, message }, bubbles: true }));
+  }
+
+  /** The start's steps: those before the current one done, the current one marked (the list is not announced: the badge is). */
+  #showSteps(view: LifecycleView): void {
+    const current = view.progress?.step;
+    this.#steps.hidden = view.state !== 'starting';
+    let done = Boolean(current);
+    for (const li of this.#steps.querySelectorAll<HTMLElement>('li[data-step]')) {
+      const here = li.dataset.step === current;
+      if (here) done = false;
+      li.toggleAttribute('data-done', done);
+      if (here) li.setAttribute('aria-current', 'step');
+      else li.removeAttribute('aria-current');
+    }
   }
 
   /** What « Lancer le lab » and « Réinitialiser » say and whether they can act now. */

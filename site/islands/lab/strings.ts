@@ -15,6 +15,35 @@ export const STATE_LABEL = {
 
 export type PanelState = keyof typeof STATE_LABEL;
 
+/**
+ * 'starting', step by step: the badge (a live region) says each step once; the start screen also says
+ * how the queue moves (START_DETAIL), which is not announced.
+ */
+export const START_LABEL = {
+  queued: 'démarrage\u202F: en file',
+  network: 'démarrage\u202F: réseau',
+  containers: 'démarrage\u202F: conteneurs',
+  services: 'démarrage\u202F: services',
+  terminal: 'démarrage\u202F: terminal',
+} as const;
+
+export type StartStep = keyof typeof START_LABEL;
+
+/** The start screen's line for a step (`ahead`: creations waiting before this one, when known). */
+export function startDetail(step: StartStep, ahead?: number): string {
+  if (step !== 'queued') return START_DETAIL[step];
+  if (ahead === undefined) return 'En file d’attente…';
+  if (ahead === 0) return 'En file\u202F: votre lab est le prochain.';
+  return `En file\u202F: ${ahead} lab${ahead > 1 ? 's' : ''} avant le vôtre.`;
+}
+
+const START_DETAIL = {
+  network: 'Réseau du lab…',
+  containers: 'Conteneurs du lab…',
+  services: 'Services du lab…',
+  terminal: 'Ouverture du terminal…',
+} as const;
+
 /** 'disconnected' because another tab took the lab: no reconnection until the learner asks. */
 export const STATE_LABEL_ELSEWHERE = 'déconnecté (ouvert ailleurs)';
 
