@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Atelier needs, each part only when it is missing, so `npm start` and `npm test` work on a
-# fresh Debian machine. Usage: setup.sh [deps] [docker] [chromium] [image] (no argument: all of them).
+# fresh Debian machine. Usage: setup.sh [deps] [docker] [chromium] [image] [lb] (no argument: all of them;
+# lb, the load balancer of the several-backends test, only when asked for).
 # On machines where it cannot install (not root, not Debian), it says what is missing and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
 # machine (tests/fixtures/fresh-machine-packages.txt), so a tool installed by hand cannot hide a missing step.
 TOOLS_docker="docker:docker.io dockerd:docker.io iptables:iptables"
 TOOLS_image="mmdebstrap:mmdebstrap"
+TOOLS_lb="haproxy:haproxy"
 apt_updated=
 apt_install() {
   can_apt || die "missing: $* (install it, or run as root on Debian/Ubuntu so this script can)"
@@ -69,6 +71,9 @@ image() {
   bash sandbox/image/build.sh
 }
 
+# The load balancer of the several-backends test (tests/integration/backends.test.ts).
+lb() { need_tools "$TOOLS_lb"; }
+
 parts=("$@"); [ ${#parts[@]} -gt 0 ] || parts=(deps docker chromium image)
 for p in "${parts[@]}"; do
   case "$p" in
@@ -76,6 +81,7 @@ for p in "${parts[@]}"; do
     docker) docker_engine ;;
     chromium) chromium ;;
     image) image ;;
+    lb) lb ;;
     *) die "unknown part: $p" ;;
   esac
 done

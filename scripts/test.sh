@@ -3,7 +3,7 @@
 # Installs what is missing first. Leaves no container, network or volume behind (name prefix atelier-test-).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh deps docker chromium image
+bash scripts/setup.sh deps docker chromium image lb
 export PATH="$PWD/node_modules/.bin:$PATH"
 export ATELIER_TEST=1
 cleanup() { node scripts/clean-test-labs.ts || true; }

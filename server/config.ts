@@ -69,6 +69,14 @@ const EnvSchema = z.object({
     .optional(),
   /** set by scripts/test.sh: labs get the atelier-test- prefix and the atelier.test label */
   ATELIER_TEST: bool(false),
+  /**
+   * this backend's name among several sharing the same labs (behind a load balancer): at start it hangs up
+   * only the stray shells of its own name (its previous run), never the live shells of the others
+   */
+  ATELIER_BACKEND_ID: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/, 'lowercase letters, digits and dashes')
+    .default('main'),
   /** when several backends share one engine: each manages only the labs of its own scope */
   ATELIER_LAB_SCOPE: z
     .string()
@@ -152,6 +160,8 @@ export interface Config {
   dockerHost: string | undefined;
   test: boolean;
   scope: string | undefined;
+  /** ATELIER_BACKEND_ID: marks the shells this backend opens */
+  backendId: string;
   host: {
     memoryBytes: number;
     pidsLimit: number;
@@ -210,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dockerHost: e.DOCKER_HOST,
     test: e.ATELIER_TEST,
     scope: e.ATELIER_LAB_SCOPE,
+    backendId: e.ATELIER_BACKEND_ID,
     host: {
       memoryBytes: e.ATELIER_LAB_MEMORY_MB * MiB,
       pidsLimit: e.ATELIER_LAB_PIDS,

@@ -159,6 +159,8 @@ export class Terminal {
   readonly opened: Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly control: ServerMessage[] = [];
+  /** the upgrade answer's X-Served-By header: which backend a load balancer in front chose */
+  servedBy: string | undefined;
   #chunks: Buffer[] = [];
   /** bytes dropped from the front of #chunks */
   #base = 0;
@@ -179,6 +181,10 @@ export class Terminal {
       this.ws.once('error', fail);
     });
     this.opened.catch(() => {});
+    this.ws.once('upgrade', (res) => {
+      const by = res.headers['x-served-by'];
+      this.servedBy = typeof by === 'string' ? by : undefined;
+    });
     this.closed = new Promise((ok) => this.ws.once('close', (code, reason) => (this.#wake(), ok({ code, reason: reason.toString() }))));
     this.ws.on('error', () => {});
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {

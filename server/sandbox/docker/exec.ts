@@ -119,13 +119,17 @@ kill -HUP $leaders 2>/dev/null
 for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $leaders 2>/dev/null || exit 0; sleep 0.1; done
 kill -KILL $leaders 2>/dev/null; exit 0`;
 
-// Hangs up the terminals of a host that no live session owns: every session leader on a terminal
-// carrying ATELIER_TERMINAL but the ids given. A backend that died (SIGKILL, crash) leaves its shells idle in the
+// Hangs up the terminals of a host that no live session of this backend owns: every session leader on a
+// terminal carrying ATELIER_TERMINAL, opened by this backend ($1, ATELIER_BACKEND; none: an older one), but
+// the ids given. A backend that died (SIGKILL, crash) leaves its shells idle in the
 // containers, where nobody can reach them again. Prints how many it found.
-const HANGUP_STRAY = `keep=" $* "; leaders=
+const HANGUP_STRAY = `backend=$1; shift; keep=" $* "; leaders=
 for d in /proc/[0-9]*; do
-  id=$(tr '\\0' '\\n' < "$d/environ" 2>/dev/null | sed -n 's/^ATELIER_TERMINAL=//p')
+  env=$(tr '\\0' '\\n' < "$d/environ" 2>/dev/null)
+  id=$(printf '%s\\n' "$env" | sed -n 's/^ATELIER_TERMINAL=//p')
   [ -n "$id" ] || continue
+  owner=$(printf '%s\\n' "$env" | sed -n 's/^ATELIER_BACKEND=//p')
+  [ -z "$owner" ] || [ "$owner" = "$backend" ] || continue
   case "$keep" in *" $id "*) continue ;; esac
   stat=$(cat "$d/stat" 2>/dev/null) || continue
   set -- \${stat##*) }
@@ -137,10 +141,21 @@ kill -HUP $leaders 2>/dev/null
 for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $leaders 2>/dev/null || exit 0; sleep 0.1; done
 kill -KILL $leaders 2>/dev/null; exit 0`;
 
-/** Hangs up the terminal shells of a container except `keep` (ids of live sessions); returns how many. */
-export async function hangUpStrayShells(docker: Docker, container: string, keep: string[], engineTimeoutMs: number): Promise<number> {
+/**
+ * Hangs up the terminal shells that backend `backendId` opened in a container, except `keep` (ids of its
+ * live sessions); returns how many. Shells of other backends sharing the labs are theirs, live or not.
+ */
+export async function hangUpStrayShells(
+  docker: Docker,
+  container: string,
+  backendId: string,
+  keep: string[],
+  engineTimeoutMs: number,
+): Promise<number> {
   const ids = keep.filter((id) => /^[0-9a-f]+$/.test(id)).join(' ');
-  const r = await runCommand(docker, container, `bash -c '${HANGUP_STRAY.replaceAll("'", `'"'"'`)}' hangup-stray ${ids}`, {
+  if (!/^[a-z0-9-]+$/.test(backendId)) throw new RangeError(`bad backend id ${backendId}`);
+  const script = HANGUP_STRAY.replaceAll("'", `'"'"'`);
+  const r = await runCommand(docker, container, `bash -c '${script}' hangup-stray ${backendId} ${ids}`, {
     timeoutMs: 5000,
     engineTimeoutMs,
   });
@@ -148,6 +163,8 @@ export async function hangUpStrayShells(docker: Docker, container: string, keep:
 }
 
 export interface ShellOptions {
+  /** the backend opening it (ATELIER_BACKEND_ID), written in the shell's environment */
+  backendId: string;
   labId: string;
   host: string;
   workdir: string;
@@ -167,7 +184,13 @@ export async function openShell(docker: Docker, container: string, options: Shel
       AttachStdout: true,
       AttachStderr: true,
       Tty: true,
-      Env: [...envList(options.env), 'TERM=xterm-256color', 'LANG=C.UTF-8', `ATELIER_TERMINAL=${id}`],
+      Env: [
+        ...envList(options.env),
+        'TERM=xterm-256color',
+        'LANG=C.UTF-8',
+        `ATELIER_TERMINAL=${id}`,
+        `ATELIER_BACKEND=${options.backendId}`,
+      ],
       WorkingDir: options.workdir,
       abortSignal: signal,
     } as Docker.ExecCreateOptions),

@@ -444,6 +444,7 @@ export class DockerProvider implements SandboxProvider {
   async openTerminal(labId: string, host: string, options: TerminalOptions): Promise<TerminalSession> {
     const target = await this.#host(labId, host);
     const session = await openShell(this.#docker, target.container, {
+      backendId: this.#config.backendId,
       labId,
       host,
       workdir: target.host.workdir,
@@ -471,7 +472,7 @@ export class DockerProvider implements SandboxProvider {
     let total = 0;
     const worker = async () => {
       for (let c = queue.shift(); c; c = queue.shift()) {
-        total += await hangUpStrayShells(this.#docker, c.Id, [...this.#terminals], this.#t.engineMs).catch(() => 0);
+        total += await hangUpStrayShells(this.#docker, c.Id, this.#config.backendId, [...this.#terminals], this.#t.engineMs).catch(() => 0);
       }
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
