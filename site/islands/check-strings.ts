@@ -39,10 +39,3 @@ export const SOLUTION_STRINGS = {
   applyFailed: (step: string) => `L’étape «${NBSP}${step}${NBSP}» a échoué dans votre lab${NNBSP}:`,
   error: `la solution n’a pas pu être chargée${NNBSP}; réessayez`,
 } as const;
-
-export const PROGRESS_STRINGS = {
-  /** « 0 étape sur 5 », « 3 étapes sur 5 » (French: 0 and 1 are singular) */
-  count: (done: number, total: number) => `${done}${NBSP}étape${done > 1 ? 's' : ''} sur ${total}`,
-  mark: { todo: '○', failed: '✗', passed: '✓' },
-  state: { todo: '(à faire)', failed: '(pas encore réussie)', passed: '(réussie)' },
-} as const;

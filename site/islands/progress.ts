@@ -2,7 +2,7 @@
 // the table of contents, the home page and the lab panel) and the state of each step in the panel
 // (LabSteps.astro). From GET /api/progress on load, then from the « Vérifier » buttons' events
 // (`atelier:progress`: lab → passed check ids; `atelier:check`: one answer).
-import { PROGRESS_STRINGS as S } from './check-strings.ts';
+import { PROGRESS_STRINGS as S } from './progress-strings.ts';
 
 type State = 'todo' | 'failed' | 'passed';
 const passed = new Map<string, Set<string>>();
