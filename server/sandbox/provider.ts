@@ -128,6 +128,13 @@ export interface ProviderHealth {
   warnings: string[];
 }
 
+/** A live packet capture (the FastCGI view); closing it removes whatever the engine ran for it. */
+export interface PacketCapture {
+  /** a pcap byte stream (tcpdump -w -); pausing it stops reading from the engine */
+  readonly output: Readable;
+  close(): Promise<void>;
+}
+
 export interface SandboxProvider {
   readonly name: string;
   /** one-time setup (host firewall, engine checks); safe to call more than once */
@@ -159,6 +166,11 @@ export interface SandboxProvider {
   /** Removes everything of the lab; no error when it is already gone. */
   destroyLab(labId: string): Promise<void>;
   healthy(): Promise<ProviderHealth>;
+  /**
+   * Captures the TCP traffic to and from `port` of a host, without giving the lab any new power
+   * (docs/security.md, capture helper). HostNotFoundError: no such host, or not running.
+   */
+  captureTcp(labId: string, host: string, port: number): Promise<PacketCapture>;
   /** releases connections (labs keep running) */
   close(): Promise<void>;
 }

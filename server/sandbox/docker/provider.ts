@@ -20,6 +20,7 @@ import {
   type LabFilter,
   type LabInfo,
   type LabSpec,
+  type PacketCapture,
   type PreviewTarget,
   type ProviderHealth,
   type SandboxProvider,
@@ -29,6 +30,7 @@ import {
   type TerminalSession,
 } from '../provider.ts';
 import { readSeededFiles, tarOf } from './archive.ts';
+import { CAPTURE_LABEL, startCapture } from './capture.ts';
 import { bounded, closeEngine, connectEngine, engineMessage, isConflict, isNotFound, statusCode } from './engine.ts';
 import { hangUpStrayShells, openShell, runCommand } from './exec.ts';
 import { ensureHostFirewall, firewallInPlace } from './firewall.ts';
@@ -468,7 +470,7 @@ export class DockerProvider implements SandboxProvider {
     const running = await bounded('container list', this.#t.engineMs, (signal) =>
       this.#docker.listContainers({ filters, abortSignal: signal } as Docker.ContainerListOptions),
     );
-    const queue = running.filter((c) => mine(this.#naming, c.Labels));
+    const queue = running.filter((c) => mine(this.#naming, c.Labels) && !c.Labels[CAPTURE_LABEL]);
     let total = 0;
     const worker = async () => {
       for (let c = queue.shift(); c; c = queue.shift()) {
@@ -507,6 +509,11 @@ export class DockerProvider implements SandboxProvider {
     const address = info.NetworkSettings.Networks[networkName(this.#naming, labId)]?.IPAddress;
     if (!info.State.Running || !address) throw new HostNotFoundError(labId, host);
     return { host: address, port };
+  }
+
+  async captureTcp(labId: string, host: string, port: number): Promise<PacketCapture> {
+    const target = await this.#host(labId, host);
+    return startCapture({ docker: this.#docker, engineMs: this.#t.engineMs, hostContainer: target.container, host, labId, port });
   }
 
   // ---------------------------------------------------------------- reset, destroy
