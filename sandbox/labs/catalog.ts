@@ -7,7 +7,8 @@ export interface LabCatalogEntry {
   id: string;
   title: string;
   hosts: { name: string }[];
-  preview: { path: string };
+  /** the preview's first page; `sites`: its virtual hosts, in order (site n is previewed at the lab's n-th origin) */
+  preview: { path: string; sites: { label: string; path: string }[] };
   checks: { id: string; title: string }[];
   /** the solution's named steps: a chapter's <Run step> block shows `run` as it is */
   steps: { id: string; host: string; run: string }[];
@@ -18,7 +19,10 @@ export function labCatalog(): LabCatalogEntry[] {
     id: lab.id,
     title: lab.title,
     hosts: lab.hosts.map((h) => ({ name: h.name })),
-    preview: { path: lab.preview.path },
+    preview: {
+      path: lab.preview.path,
+      sites: lab.preview.sites.map((s) => ({ label: s.label, path: s.path ?? lab.preview.path })),
+    },
     checks: lab.checks.map((c) => ({ id: c.id, title: c.title })),
     steps: lab.solution.flatMap((s) => (s.id === undefined ? [] : [{ id: s.id, host: s.host, run: s.run }])),
   }));

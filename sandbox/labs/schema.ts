@@ -107,6 +107,39 @@ export const DiagnosisSchema = z.object({
   example: z.object({ after: z.string(), host: name, run: z.string().min(1) }),
 });
 
+/**
+ * A name-based virtual host of the preview's web server: the preview asks it with this `Host` header, at
+ * an origin of its own (server/preview/location.ts), and the panel lets the student pick it by its label.
+ */
+export const PreviewSiteSchema = z.object({
+  /** the `Host` header sent to the web server, e.g. site-a.test */
+  hostHeader: z
+    .string()
+    .max(253)
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'a host name in lowercase, e.g. site-a.test'),
+  /** what the panel's picker shows, e.g. « Site A » */
+  label: z.string().min(1).max(40),
+  /** the first page of this site; default: the preview's path */
+  path: z.string().startsWith('/').optional(),
+});
+
+/** Which host and port the preview tab shows; `sites`: its virtual hosts, when it has several (else Host: localhost). */
+export const PreviewSchema = z
+  .object({
+    host: name,
+    port: z.number().int().min(1).max(65535),
+    path: z.string().startsWith('/').default('/'),
+    sites: z.array(PreviewSiteSchema).max(8).default([]),
+  })
+  .superRefine((preview, ctx) => {
+    const seen = new Set<string>();
+    preview.sites.forEach((site, i) => {
+      if (seen.has(site.hostHeader))
+        ctx.addIssue({ code: 'custom', path: ['sites', i, 'hostHeader'], message: `duplicate site "${site.hostHeader}"` });
+      seen.add(site.hostHeader);
+    });
+  });
+
 /** A command whose result says whether a step of the chapter succeeded. */
 export const CheckSchema = z.object({
   id: name,
@@ -133,7 +166,7 @@ export const LabSchema = z
     chapter: z.string().min(1),
     hosts: z.array(HostSchema).min(1),
     /** which host and port the preview tab shows */
-    preview: z.object({ host: name, port: z.number().int().min(1).max(65535), path: z.string().startsWith('/').default('/') }),
+    preview: PreviewSchema,
     /** the chapter's steps, as commands: running them from the start state completes the demo */
     solution: z.array(StepSchema).default([]),
     checks: z.array(CheckSchema).default([]),

@@ -4,7 +4,7 @@ declare module 'virtual:atelier/labs' {
     id: string;
     title: string;
     hosts: { name: string }[];
-    preview: { path: string };
+    preview: { path: string; sites: { label: string; path: string }[] };
     checks: { id: string; title: string }[];
     steps: { id: string; host: string; run: string }[];
   }[];
