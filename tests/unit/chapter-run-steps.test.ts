@@ -93,7 +93,7 @@ describe('a run block naming a step that does not exist', () => {
     );
     assert.throws(
       () => runStep(catalog, { file, lab: 'nginx-remot', step: 'reload' }),
-      /no lab "nginx-remot" \(labs: apache-remote, nginx-remote, /,
+      /no lab "nginx-remot" \(labs: apache-local, apache-remote, /,
     );
   });
 
