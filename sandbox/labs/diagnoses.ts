@@ -18,16 +18,16 @@ export const nginx = {
     host: 'web',
     run: '! nginx -t 2>&1',
     expect: { stdoutMatches: '\\[emerg\\] (.+)' },
-    explain: 'La configuration de Nginx est refusée : {1}.',
-    hint: 'Corrigez la ligne indiquée, vérifiez avec nginx -t, puis rechargez : service nginx reload.',
+    explain: 'La configuration de Nginx est refusée\u202F: {1}.',
+    hint: 'Corrigez la ligne indiquée, vérifiez avec nginx -t, puis rechargez\u202F: service nginx reload.',
     example,
   }),
   stopped: (example: Example): Diagnosis => ({
     id: 'nginx-stopped',
     host: 'web',
     run: '! pgrep -x nginx >/dev/null',
-    explain: 'Nginx ne tourne pas sur l’hôte web : personne ne répond sur le port 80.',
-    hint: 'Démarrez-le : service nginx start (après nginx -t si vous avez modifié sa configuration).',
+    explain: 'Nginx ne tourne pas sur l’hôte web\u202F: personne ne répond sur le port 80.',
+    hint: 'Démarrez-le\u202F: service nginx start (après nginx -t si vous avez modifié sa configuration).',
     example,
   }),
   /** The file says php:9000 but the running Nginx still sends to 127.0.0.1 (edited, not reloaded). */
@@ -37,7 +37,7 @@ export const nginx = {
     run: `grep -qE '^\\s*fastcgi_pass\\s+php:9000;' ${conf} && { ${nginxLastError(url)}; }`,
     expect: { stdoutMatches: 'upstream: "fastcgi://127\\.0\\.0\\.1:9000"' },
     explain: 'Le fichier dit bien fastcgi_pass php:9000, mais Nginx tourne encore avec l’ancienne configuration (127.0.0.1:9000).',
-    hint: 'Rechargez Nginx : nginx -t && service nginx reload.',
+    hint: 'Rechargez Nginx\u202F: nginx -t && service nginx reload.',
     example,
   }),
   /** The chapter's first 502: fastcgi_pass 127.0.0.1:9000 while PHP-FPM is on another host. */
@@ -47,8 +47,8 @@ export const nginx = {
     run: nginxLastError(url),
     expect: { stdoutMatches: 'Connection refused\\) while connecting to upstream.*upstream: "fastcgi://127\\.0\\.0\\.1:9000"' },
     explain:
-      'Nginx répond 502 : il cherche PHP-FPM sur sa propre machine (fastcgi_pass 127.0.0.1:9000), alors que PHP-FPM tourne sur l’hôte php.',
-    hint: 'Dans default.conf, remplacez 127.0.0.1 par php dans fastcgi_pass, puis rechargez Nginx : nginx -t && service nginx reload.',
+      'Nginx répond 502\u202F: il cherche PHP-FPM sur sa propre machine (fastcgi_pass 127.0.0.1:9000), alors que PHP-FPM tourne sur l’hôte php.',
+    hint: 'Dans default.conf, remplacez 127.0.0.1 par php dans fastcgi_pass, puis rechargez Nginx\u202F: nginx -t && service nginx reload.',
     example,
   }),
   /** The chapter's second 502: Nginx reaches php, nothing listens there. */
@@ -57,8 +57,8 @@ export const nginx = {
     host: 'web',
     run: nginxLastError(url),
     expect: { stdoutMatches: 'Connection refused\\) while connecting to upstream.*upstream: "fastcgi://([0-9.]+):9000"' },
-    explain: 'Nginx répond 502 : il atteint bien l’hôte php ({1}:9000), mais rien n’y écoute. PHP-FPM est-il démarré sur php ?',
-    hint: 'Sur l’hôte php : service php8.2-fpm start.',
+    explain: 'Nginx répond 502\u202F: il atteint bien l’hôte php ({1}:9000), mais rien n’y écoute. PHP-FPM est-il démarré sur php\u202F?',
+    hint: 'Sur l’hôte php\u202F: service php8.2-fpm start.',
     example,
   }),
   /** A local lab whose socket does not exist where fastcgi_pass says. */
@@ -67,8 +67,9 @@ export const nginx = {
     host: 'web',
     run: nginxLastError(url),
     expect: { stdoutMatches: 'connect\\(\\) to unix:(\\S+) failed \\(2: No such file or directory\\)' },
-    explain: 'Nginx répond 502 : le socket {1} n’existe pas. PHP-FPM écoute-t-il sur ce chemin (listen dans www.conf), et tourne-t-il ?',
-    hint: 'Le même chemin des deux côtés : listen dans www.conf et fastcgi_pass unix:… dans default.conf ; puis redémarrez PHP-FPM et rechargez Nginx.',
+    explain:
+      'Nginx répond 502\u202F: le socket {1} n’existe pas. PHP-FPM écoute-t-il sur ce chemin (listen dans www.conf), et tourne-t-il\u202F?',
+    hint: 'Le même chemin des deux côtés\u202F: listen dans www.conf et fastcgi_pass unix:… dans default.conf\u202F; puis redémarrez PHP-FPM et rechargez Nginx.',
     example,
   }),
   /** « File not found. »: PHP-FPM got the request but SCRIPT_FILENAME names no file on its host. */
@@ -78,8 +79,8 @@ export const nginx = {
     run: `curl -s -m 5 ${url} | grep -q '^File not found\\.' && grep -E '^\\s*fastcgi_param\\s+SCRIPT_FILENAME' ${conf}`,
     expect: { stdoutMatches: 'SCRIPT_FILENAME\\s+([^;]+);' },
     explain:
-      'PHP-FPM a bien reçu la requête, mais ne trouve pas le script (« File not found. ») : SCRIPT_FILENAME vaut {1}, un chemin qui n’existe pas là où PHP-FPM tourne.',
-    hint: 'SCRIPT_FILENAME doit nommer le fichier du côté de PHP-FPM (le code est dans /scripts sur php) : fastcgi_param SCRIPT_FILENAME /scripts$fastcgi_script_name; puis rechargez Nginx.',
+      'PHP-FPM a bien reçu la requête, mais ne trouve pas le script (« File not found. »)\u202F: SCRIPT_FILENAME vaut {1}, un chemin qui n’existe pas là où PHP-FPM tourne.',
+    hint: 'SCRIPT_FILENAME doit nommer le fichier du côté de PHP-FPM (le code est dans /scripts sur php)\u202F: fastcgi_param SCRIPT_FILENAME /scripts$fastcgi_script_name; puis rechargez Nginx.',
     example,
   }),
 };
@@ -92,16 +93,16 @@ export const apache = {
     // The message on one line (echo of an unquoted variable); exits 0 only when the test fails.
     run: 'out=$(apache2ctl configtest 2>&1) && exit 1; echo $out',
     expect: { stdoutMatches: 'Syntax error on line (\\d+) of ([^:]+): (.+?)\\s*Action' },
-    explain: 'La configuration d’Apache httpd est refusée : {2}, ligne {1} : {3}',
-    hint: 'Corrigez la ligne indiquée, vérifiez avec apachectl configtest, puis rechargez : service apache2 reload.',
+    explain: 'La configuration d’Apache httpd est refusée\u202F: {2}, ligne {1}\u202F: {3}',
+    hint: 'Corrigez la ligne indiquée, vérifiez avec apachectl configtest, puis rechargez\u202F: service apache2 reload.',
     example,
   }),
   stopped: (example: Example): Diagnosis => ({
     id: 'apache-stopped',
     host: 'web',
     run: '! pgrep -x apache2 >/dev/null',
-    explain: 'Apache httpd ne tourne pas sur l’hôte web : personne ne répond sur le port 80.',
-    hint: 'Démarrez-le : service apache2 start (après apachectl configtest si vous avez modifié sa configuration).',
+    explain: 'Apache httpd ne tourne pas sur l’hôte web\u202F: personne ne répond sur le port 80.',
+    hint: 'Démarrez-le\u202F: service apache2 start (après apachectl configtest si vous avez modifié sa configuration).',
     example,
   }),
   /** mod_proxy_fcgi not enabled: Apache cannot speak FastCGI. */
@@ -109,7 +110,7 @@ export const apache = {
     id: 'proxy-fcgi-missing',
     host: 'web',
     run: '! apache2ctl -M 2>/dev/null | grep -q proxy_fcgi_module',
-    explain: 'mod_proxy_fcgi n’est pas activé : Apache httpd ne sait pas parler FastCGI à PHP-FPM.',
+    explain: 'mod_proxy_fcgi n’est pas activé\u202F: Apache httpd ne sait pas parler FastCGI à PHP-FPM.',
     hint: 'Activez mod_proxy et mod_proxy_fcgi (a2enmod proxy proxy_fcgi, l’équivalent des lignes LoadModule du chapitre), puis rechargez Apache.',
     example,
   }),
@@ -118,7 +119,7 @@ export const apache = {
     id: 'no-proxy-rule',
     host: 'web',
     run: "! grep -RqsE '^\\s*ProxyPassMatch' /etc/apache2/conf-enabled/ /etc/apache2/sites-enabled/",
-    explain: 'Aucune règle ProxyPassMatch n’envoie les fichiers .php à PHP-FPM : Apache httpd les sert lui-même.',
+    explain: 'Aucune règle ProxyPassMatch n’envoie les fichiers .php à PHP-FPM\u202F: Apache httpd les sert lui-même.',
     hint: 'Ajoutez la règle ProxyPassMatch du chapitre (vers fcgi://php:9000/var/www/html/$1) dans une configuration activée, puis rechargez Apache.',
     example,
   }),
@@ -128,7 +129,7 @@ export const apache = {
     host: 'web',
     run: `apache2ctl -M 2>/dev/null | grep -q proxy_fcgi_module && grep -RqsE '^\\s*ProxyPassMatch' /etc/apache2/conf-enabled/ && curl -s -m 5 ${url} | grep -qE 'Apache2 Debian Default Page|<\\?php'`,
     explain: 'Les fichiers de configuration sont prêts, mais Apache httpd tourne encore avec l’ancienne configuration.',
-    hint: 'Rechargez Apache : apachectl configtest && service apache2 reload.',
+    hint: 'Rechargez Apache\u202F: apachectl configtest && service apache2 reload.',
     example,
   }),
   /** The chapter's 503: Apache cannot reach PHP-FPM. */
@@ -137,8 +138,8 @@ export const apache = {
     host: 'web',
     run: `curl -s -o /dev/null -m 5 -w '%{http_code}' ${url}`,
     expect: { stdoutMatches: '^503$' },
-    explain: 'Apache httpd répond 503 : PHP-FPM ne répond pas à l’adresse de ProxyPassMatch. Est-il démarré, et écoute-t-il là ?',
-    hint: 'Sur l’hôte de PHP-FPM : service php8.2-fpm start ; son adresse est listen dans www.conf.',
+    explain: 'Apache httpd répond 503\u202F: PHP-FPM ne répond pas à l’adresse de ProxyPassMatch. Est-il démarré, et écoute-t-il là\u202F?',
+    hint: 'Sur l’hôte de PHP-FPM\u202F: service php8.2-fpm start\u202F; son adresse est listen dans www.conf.',
     example,
   }),
 };
@@ -165,7 +166,7 @@ export const phpFpm = {
     run: `pgrep -x php-fpm8.2 >/dev/null && grep -E '^listen = ' ${POOL}`,
     expect: { stdoutMatches: '^listen = (127\\.0\\.0\\.1:\\d+|localhost:\\d+|/\\S+)' },
     explain: 'PHP-FPM tourne, mais écoute sur {1}, que l’hôte web ne peut pas joindre.',
-    hint: 'Dans www.conf : listen = 9000 (toutes les adresses), puis service php8.2-fpm restart.',
+    hint: 'Dans www.conf\u202F: listen = 9000 (toutes les adresses), puis service php8.2-fpm restart.',
     example,
   }),
   /** A PHP-FPM that should be stopped still answers (the 503 step). */
@@ -173,8 +174,8 @@ export const phpFpm = {
     id: 'php-still-running',
     host: 'php',
     run: 'pgrep -x php-fpm8.2 >/dev/null',
-    explain: 'PHP-FPM tourne toujours sur l’hôte php : Apache httpd obtient encore la page.',
-    hint: 'Arrêtez-le sur l’hôte php : service php8.2-fpm stop.',
+    explain: 'PHP-FPM tourne toujours sur l’hôte php\u202F: Apache httpd obtient encore la page.',
+    hint: 'Arrêtez-le sur l’hôte php\u202F: service php8.2-fpm stop.',
     example,
   }),
 };

@@ -58,10 +58,12 @@ export async function runCheck(definition: Lab, checkId: string, run: RunInLab):
     checkId,
     title: check.title,
     ok: false,
-    diagnosis: {
-      id: 'not-yet',
-      explain: `Pas encore : « ${check.title} » n’est pas vrai dans votre lab.`,
-      hint: 'Relisez l’étape qui précède ce bouton, puis vérifiez à nouveau.',
-    },
+    diagnosis: { id: 'not-yet', explain: NOT_YET.explain(check.title), hint: NOT_YET.hint },
   };
 }
+
+/** The answer when no diagnosis of the check applies (French typography: U+202F before :, U+00A0 inside « »). */
+export const NOT_YET = {
+  explain: (title: string) => `Pas encore\u202F: «\u00A0${title}\u00A0» n’est pas vrai dans votre lab.`,
+  hint: 'Relisez l’étape qui précède ce bouton, puis vérifiez à nouveau.',
+} as const;

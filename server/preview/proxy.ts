@@ -4,11 +4,12 @@
 // 502 and 503 must be seen as they are. Anything the lab answers is hostile input (the learner is root
 // there): a bad answer fails that one request with a 502, never the process.
 import { request, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import { Transform } from 'node:stream';
+import { Transform, type Duplex } from 'node:stream';
 import { COOKIE_NAME } from '../http/identity.ts';
-import type { LabAccess } from '../terminal/ports.ts';
+import type { LabAccess, PreviewTarget } from '../terminal/ports.ts';
 import { LabBudgets } from './lab-budget.ts';
 import { previewRoute } from './location.ts';
+import { PREVIEW_ERRORS as E, PREVIEW_RESULTS as R } from './messages.ts';
 import { previewResponseHeaders, statusLine } from './response-headers.ts';
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length'];
@@ -77,20 +78,20 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
       for (const name of res.getHeaderNames()) res.removeHeader(name);
       res.writeHead(status, STATUS_CODES[status], { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(text);
     };
-    if (!route) return fail(404, 'Aperçu : adresse inconnue.');
+    if (!route) return fail(404, E.unknownAddress);
     const { labId, path, prefix } = route;
     if (path === null) return void res.writeHead(308, { Location: `${prefix}/` }).end();
     const bodyLength = Number(req.headers['content-length'] ?? 0);
-    if (!(bodyLength <= maxBody)) return fail(413, `Aperçu : corps de requête trop gros (${maxBody} octets au plus).`);
-    let target: { host: string; port: number } | null;
+    if (!(bodyLength <= maxBody)) return fail(413, E.bodyTooLarge(maxBody));
+    let target: PreviewTarget | null;
     try {
       target = await labs.previewTarget(labId);
     } catch {
-      return fail(503, 'Aperçu : le moteur de conteneurs ne répond pas.');
+      return fail(503, E.engineDown);
     }
-    if (!target) return fail(404, "Aperçu : ce lab n'existe pas (ou plus).");
+    if (!target) return fail(404, E.noSuchLab);
     const slot = budgets.acquire(labId);
-    if (!slot) return fail(429, 'Aperçu : trop de requêtes en cours pour ce lab ; rechargez dans un instant.');
+    if (!slot) return fail(429, E.tooManyRequests);
     res.once('close', () => slot.release());
     labs.touch(labId);
 
@@ -98,22 +99,28 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
       if (!isNavigation(req)) return; // the page's own status is what the student sees, not what it loads or fetches
       opts.statuses?.record(labId, { path, status, statusText, at: Date.now() });
     };
+    const lab = target;
     const upstream = request({
-      host: target.host,
-      port: target.port,
       method: req.method,
       path,
       headers: requestHeaders(req),
       timeout: opts.timeoutMs,
-      // One connection per request: what a lab sends after its answer can never be read as the next one.
-      agent: false,
+      // One stream per request (no agent): what a lab sends after its answer can never be read as the next
+      // one. The provider makes the stream, so a port-forward serves as well as a direct connection.
+      createConnection: (_options, made: (err: Error | null, stream: Duplex) => void) => {
+        connectWithin(lab, opts.timeoutMs).then(
+          (stream) => made(null, stream),
+          (err: Error) => made(err, undefined as never),
+        );
+        return undefined as never;
+      },
     });
     upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
     upstream.on('response', (up) => answer(up));
     upstream.on('error', () => {
       if (res.headersSent) return fail(0, ''); // mid-answer: cut the connection
-      record(0, 'pas de réponse du serveur web du lab');
-      fail(502, 'Aperçu : le serveur web du lab ne répond pas (port fermé ou service arrêté).');
+      record(0, R.noAnswer);
+      fail(502, E.noAnswer);
     });
     res.once('close', () => upstream.destroy());
 
@@ -121,8 +128,8 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
       const line = statusLine(up.statusCode, up.statusMessage);
       if (!line) {
         up.destroy();
-        record(0, `réponse invalide du serveur web du lab (code ${String(up.statusCode)})`);
-        return fail(502, `Aperçu : le serveur web du lab a répondu un code HTTP invalide (${String(up.statusCode)}).`);
+        record(0, R.badStatus(String(up.statusCode)));
+        return fail(502, E.badStatus(String(up.statusCode)));
       }
       // Set, not written: they leave with the first body byte (or the end), so a lab answer that breaks
       // before it (bytes after a 304, a bad first chunk, an early close) still gets this proxy's 502.
@@ -134,14 +141,14 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
       } catch {
         // Checked above; a header Node still refuses must fail this request only.
         up.destroy();
-        return fail(502, 'Aperçu : le serveur web du lab a répondu des en-têtes invalides.');
+        return fail(502, E.badHeaders);
       }
       record(line.status, line.reason ?? '');
       // Not pipeline(): it would destroy the browser's response, which may still get the 502 below.
       const meter = slot.meter();
       const broken = () => {
-        record(0, 'réponse du serveur web du lab interrompue');
-        fail(502, 'Aperçu : la réponse du serveur web du lab est invalide ou interrompue.');
+        record(0, R.broken);
+        fail(502, E.broken);
       };
       up.on('error', broken);
       meter.on('error', broken);
@@ -152,12 +159,34 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     // upstream that fails must not destroy the browser's request, which still gets this proxy's answer.
     const limit = bodyLimit(maxBody);
     limit.on('error', () => {
-      fail(413, `Aperçu : corps de requête trop gros (${maxBody} octets au plus).`);
+      fail(413, E.bodyTooLarge(maxBody));
       upstream.destroy();
     });
     req.on('error', () => upstream.destroy());
     req.pipe(limit).pipe(slot.meter()).pipe(upstream);
   };
+}
+
+/** The lab's stream, or an error once `ms` have passed (a stream that comes later is closed). */
+function connectWithin(target: PreviewTarget, ms: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new Error('no connection to the lab in time'));
+    }, ms);
+    target.connect().then(
+      (stream) => {
+        clearTimeout(timer);
+        if (late) stream.destroy();
+        else resolve(stream);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 /**

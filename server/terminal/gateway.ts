@@ -20,6 +20,7 @@ import { originAllowed } from '../http/origin.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { UnknownLabError, type LabAccess } from './ports.ts';
 import { InputActivity } from './input-activity.ts';
+import { GATEWAY_MESSAGES as M } from './messages.ts';
 import { ShellSession, type ShellClient } from './shell-session.ts';
 
 export interface GatewayOptions {
@@ -117,19 +118,13 @@ export class TerminalGateway {
 
     let session: ShellSession | null = null;
     let client: ShellClient | null = null;
-    const input = new InputGate(ws, (close) =>
-      fail(
-        'rate-limited',
-        'entrée ignorée : le programme de ce terminal ne lit pas ce que vous tapez (Ctrl-C passera dès qu’il lira)',
-        close,
-      ),
-    );
+    const input = new InputGate(ws, (close) => fail('rate-limited', M.inputDropped, close));
     let labId = '';
     let helloSeen = false;
     // A resize that comes while the shell is being attached (the panel fits the terminal once its font
     // has loaded) is applied after: dropped, it left readline a few columns off the screen (issue 11).
     let pendingSize: { cols: number; rows: number } | undefined;
-    const helloTimer = setTimeout(() => fail('bad-message', 'aucun message hello reçu', true), this.#opts.helloTimeoutMs ?? 10_000);
+    const helloTimer = setTimeout(() => fail('bad-message', M.noHello, true), this.#opts.helloTimeoutMs ?? 10_000);
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
       alive.atelierAlive = true;
@@ -203,9 +198,9 @@ export class TerminalGateway {
     send: (m: ServerMessage) => void,
   ): Promise<{ session: ShellSession; client: ShellClient; labId: string } | null> {
     const lab = await this.#opts.labs.find(learner, name);
-    if (!lab) throw new ProtocolError('unknown-lab', `aucun lab « ${name} » pour vous : lancez-le d'abord`);
-    if (lab.state === 'expired') throw new ProtocolError('expired', 'ce lab a expiré : lancez-en un nouveau');
-    if (!lab.hosts.includes(host)) throw new ProtocolError('unknown-host', `le lab « ${name} » n'a pas d'hôte « ${host} »`);
+    if (!lab) throw new ProtocolError('unknown-lab', M.noSuchLab(name));
+    if (lab.state === 'expired') throw new ProtocolError('expired', M.expired);
+    if (!lab.hosts.includes(host)) throw new ProtocolError('unknown-host', M.noSuchHost(name, host));
     if (ws.readyState !== ws.OPEN) return null;
 
     const key = `${learner}\u0000${lab.labId}\u0000${host}`;
@@ -220,8 +215,8 @@ export class TerminalGateway {
         return ws.bufferedAmount;
       },
       end: (reason) => {
-        if (reason === 'replaced') send({ t: 'status', state: 'disconnected', message: 'terminal ouvert ailleurs (autre onglet ?)' });
-        else send({ t: 'status', state: 'exited', message: 'le shell est terminé' });
+        if (reason === 'replaced') send({ t: 'status', state: 'disconnected', message: M.replaced });
+        else send({ t: 'status', state: 'exited', message: M.exited });
         ws.close(1000, reason);
       },
     };
@@ -323,5 +318,5 @@ function toBuffer(data: RawData): Buffer {
 function describe(err: unknown): [ErrorCode, string] {
   if (err instanceof ProtocolError) return [err.code, err.message];
   if (err instanceof UnknownLabError) return ['unknown-lab', err.message];
-  return ['engine', 'le moteur de conteneurs ne répond pas comme prévu ; réessayez dans un instant'];
+  return ['engine', M.engine];
 }

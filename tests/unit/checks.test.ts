@@ -75,7 +75,7 @@ test('the next one when the first does not apply; a plain answer when none does'
   assert.equal((await runCheck(lab, 'page', second.run)).diagnosis?.id, 'second');
   const none = await runCheck(lab, 'page', scripted({}).run);
   assert.equal(none.diagnosis?.id, 'not-yet');
-  assert.match(none.diagnosis!.explain, /Pas encore : « La page répond »/);
+  assert.match(none.diagnosis!.explain, /Pas encore\u202F: «\u00A0La page répond\u00A0»/);
 });
 
 test('what a lab prints is quoted on one line, without control characters, at most 160 characters', async () => {

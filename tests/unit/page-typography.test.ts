@@ -11,18 +11,11 @@ import { before, describe, test } from 'node:test';
 import type { Element, Root, RootContent } from 'hast';
 import { fromHtml } from 'hast-util-from-html';
 import * as strings from '../../site/islands/lab/strings.ts';
+import { typographyError } from '../helpers/french-typography.ts';
 import { dist, ensureSiteBuilt } from '../helpers/site-build.ts';
 
 const CODE = new Set(['pre', 'code', 'kbd', 'samp', 'script', 'style']);
 const SPOKEN_ATTRIBUTES = ['ariaLabel', 'title', 'placeholder', 'alt'] as const;
-
-/** What is wrong with a French text, or undefined. */
-function typographyError(text: string): string | undefined {
-  const space = /[ \t\n\u00A0]([:;?!])/.exec(text);
-  if (space) return `a ${space[0].startsWith('\u00A0') ? 'wide no-break' : 'breaking'} space before « ${space[1]} »`;
-  if (/\p{L}'\p{L}/u.test(text)) return 'a straight apostrophe';
-  return undefined;
-}
 
 /** Text nodes and spoken attributes of the page outside code, each with where it is. */
 function texts(node: Root | RootContent | Element, path: string, found: Array<{ where: string; text: string }>): typeof found {
