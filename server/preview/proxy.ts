@@ -4,9 +4,9 @@
 // 502 and 503 must be seen as they are. Anything the lab answers is hostile input (the learner is root
 // there): a bad answer fails that one request with a 502, never the process.
 import { request, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import { Transform, type Duplex } from 'node:stream';
+import { Transform } from 'node:stream';
 import { COOKIE_NAME } from '../http/identity.ts';
-import type { LabAccess, PreviewTarget } from '../terminal/ports.ts';
+import type { LabAccess } from '../terminal/ports.ts';
 import { LabBudgets } from './lab-budget.ts';
 import { previewRoute } from './location.ts';
 import { PREVIEW_ERRORS as E, PREVIEW_RESULTS as R } from './messages.ts';
@@ -83,7 +83,7 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     if (path === null) return void res.writeHead(308, { Location: `${prefix}/` }).end();
     const bodyLength = Number(req.headers['content-length'] ?? 0);
     if (!(bodyLength <= maxBody)) return fail(413, E.bodyTooLarge(maxBody));
-    let target: PreviewTarget | null;
+    let target: { host: string; port: number } | null;
     try {
       target = await labs.previewTarget(labId);
     } catch {
@@ -99,21 +99,15 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
       if (!isNavigation(req)) return; // the page's own status is what the student sees, not what it loads or fetches
       opts.statuses?.record(labId, { path, status, statusText, at: Date.now() });
     };
-    const lab = target;
     const upstream = request({
+      host: target.host,
+      port: target.port,
       method: req.method,
       path,
       headers: requestHeaders(req),
       timeout: opts.timeoutMs,
-      // One stream per request (no agent): what a lab sends after its answer can never be read as the next
-      // one. The provider makes the stream, so a port-forward serves as well as a direct connection.
-      createConnection: (_options, made: (err: Error | null, stream: Duplex) => void) => {
-        connectWithin(lab, opts.timeoutMs).then(
-          (stream) => made(null, stream),
-          (err: Error) => made(err, undefined as never),
-        );
-        return undefined as never;
-      },
+      // One connection per request: what a lab sends after its answer can never be read as the next one.
+      agent: false,
     });
     upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
     upstream.on('response', (up) => answer(up));
@@ -165,28 +159,6 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     req.on('error', () => upstream.destroy());
     req.pipe(limit).pipe(slot.meter()).pipe(upstream);
   };
-}
-
-/** The lab's stream, or an error once `ms` have passed (a stream that comes later is closed). */
-function connectWithin(target: PreviewTarget, ms: number): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      reject(new Error('no connection to the lab in time'));
-    }, ms);
-    target.connect().then(
-      (stream) => {
-        clearTimeout(timer);
-        if (late) stream.destroy();
-        else resolve(stream);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
 }
 
 /**
