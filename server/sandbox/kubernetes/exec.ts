@@ -1,10 +1,12 @@
-// Commands and shells in a lab pod through the pods/exec WebSocket, framed by channel.ts. Our own socket
-// (ws, with client-node's credentials) rather than client-node's Exec: it gives flow control (pausing
-// the socket stops reading from the API server) and the negotiated subprotocol.
+// Commands and shells in a lab pod through the pods/exec WebSocket, framed by channel.ts. The socket comes
+// from client-node's WebSocketHandler (its credentials and TLS), but the frames are read here rather than
+// by client-node's Exec: that gives flow control (pausing the socket stops reading from the API server)
+// and the negotiated subprotocol (v5 can close stdin alone).
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
-import WebSocket from 'ws';
+// Not re-exported by the package's index; its own Exec and Attach use it.
+import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import { EngineError, type ExecResult, type TerminalSession } from '../provider.ts';
 import { closeStdinFrame, decodeFrame, type ExitStatus, execQuery, PROTOCOLS, resizeFrame, stdinFrame } from './channel.ts';
 import { CONTAINER } from './manifests.ts';
@@ -25,6 +27,9 @@ export function wrapCommand(command: string[], env: Record<string, string>, work
   return ['env', ...pairs, ...cd, ...command];
 }
 
+type Socket = Awaited<ReturnType<WebSocketHandler['connect']>>;
+const OPEN = 1;
+
 async function openSocket(
   kc: KubeConfig,
   ref: PodRef,
@@ -32,25 +37,32 @@ async function openSocket(
   stdin: boolean,
   tty: boolean,
   timeoutMs: number,
-): Promise<WebSocket> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new EngineError('no current cluster in the kubeconfig');
-  const url = new URL(
-    `/api/v1/namespaces/${ref.namespace}/pods/${ref.pod}/exec?${execQuery(command, { container: CONTAINER, stdin, tty })}`,
-    cluster.server,
-  );
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  const options: Record<string, unknown> = {};
-  await kc.applyToHTTPSOptions(options);
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, [...PROTOCOLS], { ...options, handshakeTimeout: timeoutMs });
-    socket.once('open', () => resolve(socket));
-    socket.once('unexpected-response', (_req, res) => {
+): Promise<Socket> {
+  const path = `/api/v1/namespaces/${ref.namespace}/pods/${ref.pod}/exec?${execQuery(command, { container: CONTAINER, stdin, tty })}`;
+  let timer: NodeJS.Timeout | undefined;
+  const opening = new WebSocketHandler(kc).connect(path, null, () => true);
+  try {
+    const socket = await Promise.race([
+      opening,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new EngineError(`exec in ${ref.pod}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    if (!(PROTOCOLS as readonly string[]).includes(socket.protocol)) {
       socket.terminate();
-      reject(Object.assign(new EngineError(`exec in ${ref.pod}: HTTP ${res.statusCode}`), { code: res.statusCode }));
-    });
-    socket.once('error', (err) => reject(new EngineError(`exec in ${ref.pod}: ${err.message}`, { cause: err })));
-  });
+      throw new EngineError(
+        `exec in ${ref.pod}: the API server speaks ${socket.protocol || 'no subprotocol'}, not v4 or v5.channel.k8s.io`,
+      );
+    }
+    // The frames are read here (channel.ts), not by client-node's handler.
+    socket.onmessage = null;
+    return socket;
+  } catch (err) {
+    void opening.then((s) => s.terminate()).catch(() => {});
+    throw err instanceof EngineError ? err : new EngineError(`exec in ${ref.pod}: ${(err as Error)?.message ?? err}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** `bash -c command` killed inside the pod after timeoutMs (coreutils timeout), the wait bounded here too. */
@@ -144,7 +156,7 @@ export async function openShell(kc: KubeConfig, ref: PodRef, options: ShellOptio
     });
   });
   const send = (frame: Buffer) => {
-    if (socket.readyState === WebSocket.OPEN) socket.send(frame);
+    if (socket.readyState === OPEN) socket.send(frame);
   };
   let closing: Promise<void> | undefined;
   const session: TerminalSession = {
@@ -157,14 +169,14 @@ export async function openShell(kc: KubeConfig, ref: PodRef, options: ShellOptio
       return socket.bufferedAmount < INPUT_HIGH_WATER;
     },
     async drained() {
-      while (socket.readyState === WebSocket.OPEN && socket.bufferedAmount >= INPUT_HIGH_WATER) await new Promise((r) => setTimeout(r, 10));
+      while (socket.readyState === OPEN && socket.bufferedAmount >= INPUT_HIGH_WATER) await new Promise((r) => setTimeout(r, 10));
     },
     async resize(cols, rows) {
       send(resizeFrame(cols, rows));
     },
     close() {
       closing ??= (async () => {
-        if (socket.readyState === WebSocket.OPEN) {
+        if (socket.readyState === OPEN) {
           await runCommand(kc, ref, `bash -c '${HANGUP.replaceAll("'", `'"'"'`)}' hangup ${id}`, {
             timeoutMs: 5000,
             engineTimeoutMs: options.engineTimeoutMs,
