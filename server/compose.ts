@@ -1,5 +1,6 @@
 // Composition root of the lab side: picks the sandbox provider (one place only), builds the lab manager
 // and adapts it to the LabAccess port the web side uses.
+import { parseScriptLog, SCRIPT_LOG_COMMAND, SCRIPT_LOG_POOL_FILE } from './preview/script-timing.ts';
 import { getLab, loadLabs } from '../sandbox/labs/index.ts';
 import type { Lab } from '../sandbox/labs/schema.ts';
 import { loadConfig, type Config } from './config.ts';
@@ -203,6 +204,13 @@ export function labAccess(manager: LabManager): LabAccess {
           throw err instanceof Refused ? new ApplyRefusedError(err.message) : err;
         }),
       );
+    },
+    async previewScripts(learner, name) {
+      return inLab(learner, name, 'voir ses temps', async (def, run) => {
+        const host = def.hosts.find((h) => h.name === def.preview.host);
+        if (!host?.files.some((f) => f.path === SCRIPT_LOG_POOL_FILE)) return null;
+        return parseScriptLog((await run(host.name, SCRIPT_LOG_COMMAND, 5_000)).stdout);
+      });
     },
     async previewTarget(labId) {
       try {

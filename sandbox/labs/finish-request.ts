@@ -20,6 +20,8 @@ export default defineLab({
         { path: '/var/www/html/index.php', source: CHAPTER_PAGE },
         { path: '/var/www/html/avec-finish.php', source: 'finish-request/avec-finish.php' },
         { path: '/var/www/html/sans-finish.php', source: 'finish-request/sans-finish.php' },
+        // PHP-FPM logs when each preview request's script really ended (server/preview/script-timing.ts).
+        { path: '/etc/php/8.2/fpm/pool.d/zz-atelier-timing.conf', source: 'finish-request/atelier-timing.conf' },
       ],
       boot: ['service php8.2-fpm start', 'service nginx start'],
       workdir: '/var/www/html',

@@ -19,7 +19,7 @@ import type { PreviewStatuses } from '../preview/proxy.ts';
 import { BackgroundStarts } from './background-starts.ts';
 import type { Identity } from './identity.ts';
 import { originAllowed } from './origin.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 export interface ApiOptions {
   labs: LabAccess;
@@ -39,7 +39,8 @@ export interface ApiOptions {
 /** A start asked with `Prefer: respond-async` is answered once ready, or after this long with its progress (202). */
 const ASYNC_ANSWER_MS = 1000;
 
-const ROUTE = /^\/api\/labs\/([a-z][a-z0-9-]{0,30})(\/reset|\/preview-status|\/checks\/([a-z][a-z0-9-]{0,30})(\/solution|\/apply)?)?$/;
+const ROUTE =
+  /^\/api\/labs\/([a-z][a-z0-9-]{0,30})(\/reset|\/preview-status|\/preview-script|\/checks\/([a-z][a-z0-9-]{0,30})(\/solution|\/apply)?)?$/;
 
 export function labApi(opts: ApiOptions) {
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -48,6 +49,7 @@ export function labApi(opts: ApiOptions) {
   };
   const info = (req: IncomingMessage, lab: LabView) => ({ ...lab, previewUrl: opts.previewSpace(req).urlOf(lab.labId) });
   const background = new BackgroundStarts();
+  const scriptLimiter = new RateLimiter(30, 90);
 
   /** Returns false when the request is not for the API. */
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -68,6 +70,15 @@ export function labApi(opts: ApiOptions) {
         const lab = learner ? await opts.labs.find(learner, name) : null;
         const last = lab ? opts.previewStatuses.get(lab.labId) : undefined;
         return (last ? json(res, 200, last) : (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true), true);
+      }
+      if (req.method === 'GET' && action === '/preview-script') {
+        // An exec in the lab per question: the panel asks twice a second for a few seconds after a page.
+        const learner = opts.identity.identify(req);
+        if (!learner) return (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true);
+        if (!scriptLimiter.take(learner))
+          return (json(res, 429, { error: 'rate-limited', message: 'trop de demandes\u202F: attendez quelques secondes' }), true);
+        const scripts = await opts.labs.previewScripts(learner, name);
+        return (scripts ? json(res, 200, { scripts }) : (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true), true);
       }
       if (req.method === 'GET' && !action) {
         // Never a new identity on a GET: a cross-site link (no SameSite=Strict cookie sent) would replace

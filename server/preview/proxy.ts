@@ -3,8 +3,10 @@
 // {labId}.{domain}/path (or /p/{labId}/path) → the lab's preview host and port. Status codes and bodies pass through: the chapter's
 // 502 and 503 must be seen as they are. Anything the lab answers is hostile input (the learner is root
 // there): a bad answer fails that one request with a 502, never the process.
+import { randomBytes } from 'node:crypto';
 import { request, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
+import { PREVIEW_REQUESTS_KEPT, type PreviewRequestTiming } from '../../protocol/preview.ts';
 import { COOKIE_NAME } from '../http/identity.ts';
 import type { LabAccess } from '../terminal/ports.ts';
 import { LabBudgets } from './lab-budget.ts';
@@ -24,6 +26,8 @@ export interface PreviewResult {
    * takes a result for the page it just loaded only if it is newer than the one it showed before.
    */
   seq: number;
+  /** that page's navigation, then what it loaded, timed by this proxy (protocol/preview.ts) */
+  requests: PreviewRequestTiming[];
 }
 
 /**
@@ -32,16 +36,40 @@ export interface PreviewResult {
  * (display only: losing it on restart loses nothing) and served by the lab API.
  */
 export class PreviewStatuses {
-  readonly #last = new Map<string, PreviewResult>();
+  readonly #last = new Map<string, Omit<PreviewResult, 'requests'>>();
+  /** per lab, the requests since its last navigation began (the timing bars of the page on screen) */
+  readonly #requests = new Map<string, PreviewRequestTiming[]>();
   #seq = 0;
-  record(labId: string, result: Omit<PreviewResult, 'seq'>): void {
+  record(labId: string, result: Omit<PreviewResult, 'seq' | 'requests'>): void {
     this.#seq = Math.max(this.#seq + 1, Date.now());
     this.#last.delete(labId);
     this.#last.set(labId, { ...result, seq: this.#seq });
     if (this.#last.size > 10_000) this.#last.delete(this.#last.keys().next().value!);
   }
+  /**
+   * A request sent to the lab: its timing, filled in by the proxy as the answer comes. A navigation starts
+   * a new list; past PREVIEW_REQUESTS_KEPT, a page's further requests are not timed (memory stays bounded).
+   */
+  begin(labId: string, path: string, navigation: boolean): PreviewRequestTiming | null {
+    const timing: PreviewRequestTiming = {
+      id: randomBytes(8).toString('hex'),
+      path,
+      status: 0,
+      navigation,
+      firstByteMs: null,
+      lastByteMs: null,
+    };
+    const list = navigation ? [] : this.#requests.get(labId);
+    if (!list || list.length >= PREVIEW_REQUESTS_KEPT) return null;
+    list.push(timing);
+    this.#requests.delete(labId);
+    this.#requests.set(labId, list);
+    if (this.#requests.size > 10_000) this.#requests.delete(this.#requests.keys().next().value!);
+    return timing;
+  }
   get(labId: string): PreviewResult | undefined {
-    return this.#last.get(labId);
+    const last = this.#last.get(labId);
+    return last && { ...last, requests: (this.#requests.get(labId) ?? []).map((t) => ({ ...t })) };
   }
 }
 
@@ -95,16 +123,22 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     res.once('close', () => slot.release());
     labs.touch(labId);
 
+    const navigation = isNavigation(req);
     const record = (status: number, statusText: string) => {
-      if (!isNavigation(req)) return; // the page's own status is what the student sees, not what it loads or fetches
+      if (!navigation) return; // the page's own status is what the student sees, not what it loads or fetches
       opts.statuses?.record(labId, { path, status, statusText, at: Date.now() });
     };
+    // Timed here, between this proxy and the lab: the browser's Resource Timing cannot see inside a
+    // cross-origin frame, and would add the learner's own network to the lab's time (docs/architecture.md).
+    const timing = opts.statuses?.begin(labId, path, navigation) ?? null;
+    const sentAt = performance.now();
+    const elapsed = () => Math.round((performance.now() - sentAt) * 10) / 10;
     const upstream = request({
       host: target.host,
       port: target.port,
       method: req.method,
       path,
-      headers: requestHeaders(req),
+      headers: requestHeaders(req, timing?.id),
       timeout: opts.timeoutMs,
       // One connection per request: what a lab sends after its answer can never be read as the next one.
       agent: false,
@@ -119,6 +153,11 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     res.once('close', () => upstream.destroy());
 
     const answer = (up: IncomingMessage) => {
+      if (timing) {
+        timing.firstByteMs = elapsed();
+        timing.status = up.statusCode ?? 0;
+        up.once('end', () => (timing.lastByteMs = elapsed()));
+      }
       const line = statusLine(up.statusCode, up.statusMessage);
       if (!line) {
         up.destroy();
@@ -177,9 +216,12 @@ export function isNavigation(req: IncomingMessage): boolean {
  * framing is set again from what Node parsed, so a lab never receives a body framed differently from what
  * this proxy read (request smuggling into the lab).
  */
-function requestHeaders(req: IncomingMessage): OutgoingHttpHeaders {
+function requestHeaders(req: IncomingMessage, requestId?: string): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = { ...req.headers };
   for (const h of HOP_BY_HOP) delete headers[h];
+  // This proxy's id of the request, so the lab's php-fpm can log it (script-timing.ts); never the browser's.
+  delete headers['x-atelier-request'];
+  if (requestId) headers['x-atelier-request'] = requestId;
   headers.host = 'localhost';
   const cookie = stripSiteCookie(req.headers.cookie);
   if (cookie) headers.cookie = cookie;

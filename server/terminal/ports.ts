@@ -2,6 +2,7 @@
 // lab manager to this; nothing here knows which engine runs the labs.
 import type { Readable } from 'node:stream';
 import type { StartProgress } from '../../protocol/lab-start.ts';
+import type { ScriptTiming } from '../../protocol/preview.ts';
 
 /**
  * A shell in a lab host: raw bytes both ways, flow-controlled both ways. Pausing `output` must stop
@@ -50,6 +51,11 @@ export interface LabAccess {
   solution(learner: string, name: string, checkId: string): Promise<SolutionView>;
   /** « Appliquer »: runs that step in the learner's lab. ApplyRefusedError when it would lose their work. */
   applySolution(learner: string, name: string, checkId: string): Promise<ApplyOutcome>;
+  /**
+   * When the PHP scripts behind the learner's last preview requests really ended (php-fpm's access log,
+   * server/preview/script-timing.ts), or null when that lab does not log them. NoLabError as check.
+   */
+  previewScripts(learner: string, name: string): Promise<ScriptTiming[] | null>;
   /** Where the preview proxy connects for this lab instance, or null if there is no such lab. */
   previewTarget(labId: string): Promise<{ host: string; port: number } | null>;
 }

@@ -51,6 +51,9 @@ function localLabs(): LabAccess {
     async applySolution() {
       throw new NoLabError('no solutions in local shells');
     },
+    async previewScripts() {
+      return null;
+    },
     async reset(learner, name) {
       labs.delete(`${learner}/${name}`);
       return this.ensure(learner, name);

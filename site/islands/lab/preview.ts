@@ -8,15 +8,16 @@
 // the last one. From the moment a page is asked for, the chip says « chargement… »; once that page has
 // loaded it shows the recorded status if it is newer than the one shown before, and nothing otherwise:
 // never the status of the page that was there before.
+import type { PreviewStatus, ScriptTiming } from '../../../protocol/preview.ts';
+import { PreviewTimingView } from './preview-timing.ts';
 import { PREVIEW_TEXT } from './strings.ts';
 
 /** What the lab API says of the last page the preview served (docs/protocol.md, preview-status). */
-export interface PreviewResult {
-  path: string;
-  status: number;
-  statusText: string;
-  seq: number;
-}
+export type PreviewResult = Pick<PreviewStatus, 'path' | 'status' | 'statusText' | 'seq'> & Partial<Pick<PreviewStatus, 'requests'>>;
+
+/** How long after a page loads the panel still asks when its PHP scripts ended (finish-request: 4 s of work). */
+const SCRIPT_WAIT_MS = 12_000;
+const SCRIPT_POLL_MS = 500;
 
 export type ChipKind = 'loading' | 'unknown' | 'result';
 
@@ -38,6 +39,9 @@ export class PreviewView {
   readonly #placeholder: HTMLElement | null;
   readonly #status: HTMLOutputElement;
   readonly #lab: string;
+  readonly #timing: PreviewTimingView;
+  /** false once the lab said it does not log its scripts' times (204) */
+  #scriptsLogged = true;
   #base: URL | null = null;
   /** one more each time a page is asked for: a late answer about an earlier page is dropped */
   #generation = 0;
@@ -53,6 +57,7 @@ export class PreviewView {
     this.#reload = need(root.querySelector('[data-action="preview-reload"]'), 'reload button');
     this.#status = need(root.querySelector('output.lab__http-status'), 'status');
     this.#placeholder = root.querySelector('.lab__preview-empty');
+    this.#timing = new PreviewTimingView(this.#frame);
     this.#form.addEventListener('submit', (e) => {
       e.preventDefault();
       this.load();
@@ -78,6 +83,8 @@ export class PreviewView {
     this.#generation++;
     this.#frame.src = 'about:blank';
     this.#chip('unknown');
+    this.#timing.clear();
+    this.#scriptsLogged = true;
     this.#sync(); // the panel loads the new lab's page when it selects its tab again (claimAndConnect)
   }
 
@@ -108,6 +115,24 @@ export class PreviewView {
     if (!result || typeof result.seq !== 'number' || result.seq <= this.#shownSeq) return this.#chip('unknown');
     this.#shownSeq = result.seq;
     this.#chip('result', result);
+    this.#timing.show(result.requests ?? []);
+    void this.#followScripts(generation);
+  }
+
+  /** Asks the lab when the page's PHP scripts ended, until all are known or SCRIPT_WAIT_MS have passed. */
+  async #followScripts(generation: number): Promise<void> {
+    const until = Date.now() + SCRIPT_WAIT_MS;
+    while (this.#scriptsLogged && generation === this.#generation && this.#timing.waitingScripts().length > 0 && Date.now() < until) {
+      try {
+        const res = await fetch(`/api/labs/${encodeURIComponent(this.#lab)}/preview-script`, { cache: 'no-store' });
+        if (res.status === 204 || res.status === 404) this.#scriptsLogged = false;
+        else if (res.ok && generation === this.#generation)
+          this.#timing.addScripts(((await res.json()) as { scripts: ScriptTiming[] }).scripts);
+      } catch {
+        return;
+      }
+      if (this.#timing.waitingScripts().length > 0) await new Promise((ok) => setTimeout(ok, SCRIPT_POLL_MS));
+    }
   }
 
   #chip(kind: ChipKind, result?: PreviewResult): void {

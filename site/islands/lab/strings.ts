@@ -72,6 +72,36 @@ export const PREVIEW_TEXT = {
   loading: 'chargement…',
 } as const;
 
+/** The timing of the preview's requests (preview-timing.ts); figures come formatted by milliseconds(). */
+export const TIMING_TEXT = {
+  title: 'Temps des requêtes',
+  legend:
+    'Mesurés par le proxy de l’aperçu, de l’envoi de la requête au serveur web du lab. Barre claire\u202F: premier octet, foncée\u202F: dernier octet. Barre orange\u202F: fin du script PHP (journal de PHP-FPM).',
+  separator: ' · ',
+  noAnswer: 'pas de réponse',
+  firstByte: (ms: number) => `premier octet à ${milliseconds(ms)}`,
+  noFirstByte: 'aucun octet reçu',
+  lastByte: (ms: number) => `dernier octet à ${milliseconds(ms)}`,
+  noLastByte: 'réponse pas encore complète',
+  scriptEnd: (ms: number) => `fin du script PHP à ${milliseconds(ms)}`,
+} as const;
+
+/** « 1 234 ms »: a narrow no-break space between thousands, a no-break one before the unit. */
+export function milliseconds(ms: number): string {
+  const rounded = ms < 10 ? Math.round(ms * 10) / 10 : Math.round(ms);
+  return `${String(rounded)
+    .replace('.', ',')
+    .replace(/\B(?=(\d{3})+(?!\d))/g, '\u202F')}\u00A0ms`;
+}
+
+/** Each host's transcript (transcript.ts). */
+export const TRANSCRIPT_TEXT = {
+  summary: (host: string) => `Transcription du terminal ${host}`,
+  download: 'Télécharger (texte)',
+  empty: 'Rien encore.',
+  trimmed: '[début de la transcription retiré\u202F: elle garde les dernières lignes]',
+} as const;
+
 export const ACTION = {
   start: 'Lancer le lab',
   newLab: 'Nouveau lab',
