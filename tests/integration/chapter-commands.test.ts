@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { checkFailures } from '../../sandbox/labs/expect.ts';
 import { getLab } from '../../sandbox/labs/index.ts';
-import { stepCommand } from '../../sandbox/labs/plan.ts';
+import { chapterItems, formatRow, labExec, runItems } from '../../scripts/lab/verify.ts';
 import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { newLabId, type PreviewTarget } from '../../server/sandbox/provider.ts';
@@ -19,33 +18,13 @@ const config = loadConfig({ ...process.env, ATELIER_TEST: '1' });
 const provider = new DockerProvider({ config, definitions: getLab, log: () => {} });
 const chapter = readFileSync(new URL('../../content/05-fastcgi.mdx', import.meta.url), 'utf8');
 
-interface Block {
-  lab: string;
-  host: string;
-  code: string;
-  /** the solution step the block shows, if it is bound to one */
-  step?: string;
-}
-
 const lab = (name: string) => getLab(name) ?? assert.fail(`no lab definition ${name}`);
-
-/** <Run lab="…" step="…" /> (the step's command, as runners run it) and <Run lab="…" host="…"> ```lang … ``` </Run>, in page order. */
-function runBlocks(mdx: string): Block[] {
-  const re =
-    /<Run lab="([a-z0-9-]+)" step="([a-z0-9-]+)"[^>]*\/>|<Run lab="([a-z0-9-]+)" host="([a-z0-9-]+)"[^>]*>\s*```[a-z]*\n([\s\S]*?)\n```\s*<\/Run>/g;
-  return [...mdx.matchAll(re)].map((m) => {
-    if (m[3] !== undefined) return { lab: m[3], host: m[4]!, code: m[5]! };
-    const step = lab(m[1]!).solution.find((s) => s.id === m[2]) ?? assert.fail(`${m[1]} has no step ${m[2]}`);
-    return { lab: m[1]!, host: step.host, code: stepCommand(step), step: step.id! };
-  });
-}
 
 /** Graceful reloads finish in the background: poll until the page says what the chapter says (or 10 s). */
 function eventually(target: PreviewTarget, path: string, ok: (r: { status: number; body: string }) => boolean) {
   return pollUntil(() => get(target, path), ok, 10_000, 250);
 }
 
-const blocks = runBlocks(chapter);
 const PAGE = /<h1>PHP-FPM<\/h1>[\s\S]*<h2>\d+\.\d+\.\d+<\/h2>/;
 
 /** What the chapter says once its last command of each lab has run. */
@@ -57,15 +36,8 @@ const endState: Record<string, { path: string; expect: (r: { status: number; bod
   'finish-request': { path: '/avec-finish.php', expect: (r) => r.status === 200, says: 'the page answers' },
 };
 
-test('every lab of the chapter has Run blocks, and every Run block names a lab and host that exist', () => {
-  const labs = new Set(blocks.map((b) => b.lab));
-  assert.deepEqual([...labs].sort(), Object.keys(endState).sort());
-  for (const b of blocks) {
-    assert.ok(
-      lab(b.lab).hosts.some((h) => h.name === b.host),
-      `${b.lab} has no host ${b.host}`,
-    );
-  }
+test('every lab of the chapter has Run blocks', () => {
+  for (const name of Object.keys(endState)) assert.ok(chapterItems(lab(name), chapter).length > 0, name);
 });
 
 before(() => provider.init());
@@ -77,20 +49,11 @@ for (const name of Object.keys(endState)) {
     before(() => provider.createLab({ labId, owner: 'chapter-test', definition: lab(name), expiresAt: new Date(Date.now() + 3_600_000) }));
     after(() => provider.destroyLab(labId));
 
-    blocks
-      .filter((b) => b.lab === name)
-      .forEach((b, i) => {
-        test(`block ${i + 1} on ${b.host}: ${b.step ? `step ${b.step}` : b.code.split('\n')[0]}`, async () => {
-          const r = await provider.exec(labId, b.host, b.code, { timeoutMs: 60_000 });
-          assert.equal(r.exitCode, 0, `exit ${r.exitCode}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
-        });
-        for (const check of lab(name).checks.filter((c) => b.step !== undefined && c.after === b.step)) {
-          test(`  then check ${check.id}: ${check.title}`, async () => {
-            const r = await provider.exec(labId, check.host, check.run, { timeoutMs: (check.timeoutSeconds ?? 60) * 1000 });
-            assert.deepEqual(checkFailures(check.expect, r), [], `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
-          });
-        }
-      });
+    // The code of `npm run lab -- check` (scripts/lab/verify.ts): each block, and after a step-bound one its checks.
+    test('the Run blocks in page order, with the checks after each step', async () => {
+      const rows = await runItems(chapterItems(lab(name), chapter), labExec(provider, lab(name), labId));
+      assert.deepEqual(rows.filter((r) => !r.ok).map(formatRow), [], rows.map(formatRow).join('\n'));
+    });
 
     test(`afterwards: ${endState[name]!.says}`, async () => {
       const target = await provider.previewTarget(labId);

@@ -1,15 +1,14 @@
 // The chapters' claims are tests: every lab of sandbox/labs, in real containers, follows its story (the
 // start-state checks, each step of the reference solution and the checks that hold after it, the end
-// state); for the labs of chapter 05, what the chapter says is then checked from the outside, through the
+// state; the code of `npm run lab -- check`, scripts/lab/verify.ts); for the labs of chapter 05, what the chapter says is then checked from the outside, through the
 // preview target, as the preview proxy would see it: the page shows PHP-FPM and PHP's version; PHP-FPM
 // stopped, Nginx answers 502 and Apache httpd 503; started again, 200; the unix-socket variants use a
 // socket; fastcgi_finish_request() answers before the work ends.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { checkFailures } from '../../sandbox/labs/expect.ts';
 import { getLab, loadLabs } from '../../sandbox/labs/index.ts';
-import { runOrder, stepCommand } from '../../sandbox/labs/plan.ts';
-import type { Lab, LabCheck } from '../../sandbox/labs/schema.ts';
+import type { Lab } from '../../sandbox/labs/schema.ts';
+import { formatRow, labExec, runItems, solutionItems } from '../../scripts/lab/verify.ts';
 import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { newLabId } from '../../server/sandbox/provider.ts';
@@ -18,11 +17,6 @@ import { httpGet as get } from '../helpers/http-get.ts';
 
 const config = loadConfig({ ...process.env, ATELIER_TEST: '1' });
 const provider = new DockerProvider({ config, definitions: getLab, log: () => {} });
-
-function assertCheck(check: LabCheck, r: { exitCode: number; stdout: string; stderr: string }): void {
-  const failures = checkFailures(check.expect, r);
-  assert.deepEqual(failures, [], `check ${check.id} (${check.title})\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
-}
 
 /** The host running a service whose name contains `name`, and that service's name. */
 function serviceHost(lab: Lab, name: RegExp): { host: string; service: string } | undefined {
@@ -33,7 +27,6 @@ function serviceHost(lab: Lab, name: RegExp): { host: string; service: string } 
   return undefined;
 }
 
-const timeout = (seconds: number | undefined) => (seconds ?? 60) * 1000;
 const labs = loadLabs();
 const FASTCGI = '05-fastcgi';
 
@@ -63,25 +56,12 @@ for (const lab of labs) {
     });
     after(() => provider.destroyLab(labId));
 
-    // The story, in the order of sandbox/labs/plan.ts: each item is a test, run one after the other.
-    for (const item of runOrder(lab)) {
-      if (item.kind === 'step') {
-        const { step } = item;
-        test(`step ${item.index + 1}: ${step.title}`, async () => {
-          const r = await provider.exec(labId, step.host, stepCommand(step), { timeoutMs: timeout(step.timeoutSeconds) });
-          assert.equal(
-            r.exitCode,
-            0,
-            `step "${step.title}" on ${step.host}: ${step.run}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
-          );
-        });
-      } else {
-        const { check, stage } = item;
-        test(`check ${check.id} (${stage === 'start' ? 'start state' : stage.startsWith('#') ? 'end state' : `after ${stage}`})`, async () => {
-          assertCheck(check, await provider.exec(labId, check.host, check.run, { timeoutMs: timeout(check.timeoutSeconds) }));
-        });
-      }
-    }
+    // The story, in the order of sandbox/labs/plan.ts, run by the code of `npm run lab -- check`.
+    test('the reference solution, step by step, with the checks of each stage', async () => {
+      const rows = await runItems(solutionItems(lab), labExec(provider, lab, labId));
+      assert.ok(rows.length > 0);
+      assert.deepEqual(rows.filter((r) => !r.ok).map(formatRow), [], rows.map(formatRow).join('\n'));
+    });
 
     // What chapter 05 says of its labs (PHP-FPM behind Apache httpd or Nginx): another chapter's labs have their story above.
     if (lab.chapter !== FASTCGI) return;
