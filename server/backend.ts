@@ -3,6 +3,7 @@
 // so both give the student one address for the site, the API and the terminals.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { FastcgiEndpoint, type FastcgiAccess } from './fastcgi/endpoint.ts';
 import { clientAddress } from './http/address.ts';
 import { labApi } from './http/api.ts';
 import { anonymousCookieIdentity } from './http/identity.ts';
@@ -17,7 +18,7 @@ import type { LabAccess } from './terminal/ports.ts';
 export interface Backend {
   /** Handles /api/* requests; returns false for anything else. */
   handleRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
-  /** Handles the terminal WebSocket upgrade; returns false for other upgrades. */
+  /** Handles the terminal and FastCGI view WebSocket upgrades; returns false for other upgrades. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   readonly preview: Server;
   readonly gateway: TerminalGateway;
@@ -31,12 +32,16 @@ function perAddress(perMinute: number, header: string | null): ((req: IncomingMe
   return (req) => limiter.take(clientAddress(req, header));
 }
 
-/** `progress`: the learners' progress store (progress/open.ts); closed with the backend. */
+/**
+ * `progress`: the learners' progress store (progress/open.ts); closed with the backend. `fastcgi`: the
+ * FastCGI view's captures (server/fastcgi-access.ts); without it, that view's socket is not served.
+ */
 export function createBackend(
   labs: LabAccess,
   settings: WebSettings,
   progress: ProgressStore,
   log: (msg: string) => void = console.error,
+  fastcgi?: FastcgiAccess,
 ): Backend {
   const identity = anonymousCookieIdentity({ secret: settings.secret, secure: settings.secureCookie, maxAgeSeconds: 30 * 24 * 3600 });
   const gateway = new TerminalGateway({
@@ -50,6 +55,15 @@ export function createBackend(
     outputBytesPerSecond: settings.terminalOutputBytesPerSecond,
     log,
   });
+  const fastcgiView =
+    fastcgi &&
+    new FastcgiEndpoint({
+      access: fastcgi,
+      identity,
+      allowedOrigins: settings.siteOrigins,
+      connectLimiter: new RateLimiter(settings.connectsPerMinute, settings.connectsPerMinute),
+      log,
+    });
   const previewStatuses = new PreviewStatuses();
   const api = labApi({
     labs,
@@ -79,11 +93,13 @@ export function createBackend(
   });
   return {
     handleRequest: (req, res) => api(req, res),
-    handleUpgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
+    handleUpgrade: (req, socket, head) =>
+      gateway.handleUpgrade(req, socket, head) || (fastcgiView?.handleUpgrade(req, socket, head) ?? false),
     preview,
     gateway,
     async close() {
       await gateway.close();
+      await fastcgiView?.close();
       await new Promise<void>((ok) => preview.close(() => ok()));
       await progress.close();
     },

@@ -9,17 +9,18 @@ export default function atelierBackend(): AstroIntegration {
     hooks: {
       'astro:server:setup': async ({ server, logger }) => {
         // Loaded here, not at the top: `astro build` never needs Docker.
-        const [{ createBackend }, { startLabs }, { bindPorts, webSettings }, { openProgressStore }] = await Promise.all([
+        const [{ createBackend }, { startLabs }, { bindPorts, webSettings }, { openProgressStore }, { fastcgiAccess }] = await Promise.all([
           import('./backend.ts'),
           import('./compose.ts'),
           import('./http/settings.ts'),
           import('./progress/open.ts'),
+          import('./fastcgi-access.ts'),
         ]);
         const settings = webSettings(process.env);
         let backend: import('./backend.ts').Backend;
         try {
           const labs = await startLabs((m) => logger.warn(m));
-          backend = createBackend(labs.access, settings, await openProgressStore(settings), (m) => logger.error(m));
+          backend = createBackend(labs.access, settings, await openProgressStore(settings), (m) => logger.error(m), fastcgiAccess(labs));
           server.httpServer?.once('close', () => void Promise.allSettled([backend.close(), labs.close()]));
         } catch (err) {
           logger.error(`labs unavailable (${(err as Error).message}): the site works, terminals will not`);

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { createBackend } from './backend.ts';
 import { startLabs } from './compose.ts';
+import { fastcgiAccess } from './fastcgi-access.ts';
 import { openProgressStore } from './progress/open.ts';
 import { staticSite } from './http/static-site.ts';
 import { bindPorts, previewSiteWarning, previewSpaceFor, siteOriginFor, webSettings } from './http/settings.ts';
@@ -15,7 +16,7 @@ const settings = webSettings(process.env, root);
 const site = staticSite(resolve(root, 'dist'));
 const scriptHashes = inlineScriptHashes(resolve(root, 'dist'));
 const labs = await startLabs();
-const backend = createBackend(labs.access, settings, await openProgressStore(settings));
+const backend = createBackend(labs.access, settings, await openProgressStore(settings), console.error, fastcgiAccess(labs));
 
 const server = createServer((req, res) => {
   const headers = siteHeaders({

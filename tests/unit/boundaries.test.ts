@@ -77,3 +77,18 @@ test('the web side reaches labs through its LabAccess port only', () => {
     [],
   );
 });
+
+test('the FastCGI decoder is pure, and its endpoint reaches labs through its own port (server/fastcgi-access.ts adapts)', () => {
+  const endpoint = (file: string) => file.endsWith('/endpoint.ts');
+  assert.deepEqual(
+    violations(
+      'server/fastcgi',
+      (t, file) =>
+        t.startsWith('protocol/') ||
+        t.startsWith('server/fastcgi/') ||
+        t.startsWith('node:') ||
+        (endpoint(file) && (/^server\/http\/(origin|identity|rate-limit)\.ts$/.test(t) || t === 'ws')),
+    ),
+    [],
+  );
+});

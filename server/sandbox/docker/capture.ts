@@ -1,5 +1,5 @@
 // The capture helper of the FastCGI view: a container that joins one host's network namespace and runs
-// tcpdump from the lab image, holding NET_RAW and nothing else. It listens on nothing, shares no process,
+// tcpdump from the lab image: NET_RAW to open its socket, then no capability at all. It listens on nothing, shares no process,
 // file or mount with the lab, and carries the lab's labels, so the reaper and destroyLab remove it with
 // the lab. One per host: a new capture replaces the previous one. docs/security.md, capture helper.
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
@@ -34,9 +34,10 @@ export function captureContainerSpec(input: {
     name: captureName(input.hostContainer),
     Image: input.image,
     // -p: no promiscuous mode (that would need NET_ADMIN); -U: each packet flushed as it comes; -s 0: whole
-    // packets (record lengths need every byte); -Z root: stay root (dropping to a user needs SETUID).
+    // packets (record lengths need every byte). Once its socket is open, tcpdump becomes Debian's user
+    // tcpdump (SETUID, SETGID) and keeps no capability at all (measured in tests/security/capture.test.ts).
     Entrypoint: ['/usr/bin/tcpdump'],
-    Cmd: ['-i', 'eth0', '-p', '-n', '-U', '-s', '0', '-Z', 'root', '-w', '-', `tcp port ${input.port}`],
+    Cmd: ['-i', 'eth0', '-p', '-n', '-U', '-s', '0', '-w', '-', `tcp port ${input.port}`],
     User: '0:0',
     Labels: labels,
     AttachStdout: true,
@@ -47,7 +48,7 @@ export function captureContainerSpec(input: {
       RestartPolicy: { Name: 'no' },
       Privileged: false,
       CapDrop: ['ALL'],
-      CapAdd: ['NET_RAW'],
+      CapAdd: ['NET_RAW', 'SETGID', 'SETUID'],
       SecurityOpt: ['no-new-privileges:true'],
       ReadonlyRootfs: true,
       Memory: CAPTURE_LIMITS.memoryBytes,
