@@ -42,7 +42,7 @@ export function createProvider(config: Config, log: (m: string) => void): Sandbo
   const kind = process.env.ATELIER_PROVIDER ?? 'docker';
   switch (kind) {
     case 'docker':
-      return new DockerProvider({ config, definitions, log });
+      return new DockerProvider({ config, log });
     default:
       throw new Error(`ATELIER_PROVIDER=${kind}: unknown provider (available: docker)`);
   }

@@ -1,6 +1,5 @@
 // The benchmark's own view of the engine, with the same naming as the server it started (test labels
 // and its scope): to remove labs between runs, find container names, and clean up whatever happens.
-import { getLab } from '../../sandbox/labs/index.ts';
 import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { containerName, naming } from '../../server/sandbox/docker/labels.ts';
@@ -16,17 +15,7 @@ export interface ScopeLabs {
 
 export function scopeLabs(scope: string, env: Record<string, string> = {}): ScopeLabs {
   const config = loadConfig({ ...process.env, ...env, ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope });
-  const provider = new DockerProvider({
-    config,
-    definitions: (id) => {
-      try {
-        return getLab(id);
-      } catch {
-        return undefined;
-      }
-    },
-    log: () => {},
-  });
+  const provider = new DockerProvider({ config, log: () => {} });
   const n = naming(true, scope);
   return {
     provider,

@@ -59,7 +59,7 @@ async function profile(rootfs: 'readonly' | 'writable', runs: number) {
   const config = loadConfig({ ...process.env, ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope, ATELIER_LAB_ROOTFS: rootfs });
   const docker = connectEngine();
   const trace = traceEngine(docker);
-  const provider = new DockerProvider({ config, definitions: (id) => getLab(id), docker, log: () => {} });
+  const provider = new DockerProvider({ config, docker, log: () => {} });
   const samples = [];
   try {
     await provider.init();

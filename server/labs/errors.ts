@@ -19,3 +19,11 @@ export class UnknownLabKindError extends Error {
     this.definitionId = definitionId;
   }
 }
+
+/** The host has no service of that name in the lab's definition. */
+export class ServiceNotFoundError extends Error {
+  constructor(host: string, service: string) {
+    super(`host ${JSON.stringify(host)} has no service ${JSON.stringify(service)}`);
+    this.name = 'ServiceNotFoundError';
+  }
+}

@@ -9,20 +9,19 @@ import {
   type ExecOptions,
   type ExecResult,
   type LabInfo,
-  type PreviewTarget,
   type SandboxProvider,
-  type ServiceAction,
-  type ServiceResult,
   type TerminalOptions,
   type TerminalSession,
 } from '../sandbox/provider.ts';
 import { ActivityTracker } from './activity.ts';
 import { NoRoomError, UnknownLabKindError } from './errors.ts';
+import { LabHosts } from './lab-hosts.ts';
 import { WarmPool } from './pool.ts';
-import { PreviewTargets } from './preview-targets.ts';
+import { PreviewTargets, type PreviewTarget } from './preview-targets.ts';
 import { CreationQueue } from './queue.ts';
 import { labsToReap, type ReapDecision } from './reaper.ts';
 import { Starts, type StartState, type StartTracker } from './starts.ts';
+import { runService, type ServiceAction, type ServiceResult } from './services.ts';
 import { promptDrawn } from './shell-prompt.ts';
 
 /** After a claim, the pool refills this much later: the learner's terminals open first. */
@@ -79,6 +78,8 @@ export class LabManager {
   /** pool labs' shells, opened ahead (labId → host → shell): the learner's first hello takes one */
   readonly #prepared = new Map<string, Map<string, PreparedShell>>();
   readonly #previews: PreviewTargets;
+  /** each lab's definition and hosts: their environment, workdir, services and preview */
+  readonly #hosts: LabHosts;
   /** learners' creations and resets under way, and how far each has come */
   readonly #starts: Starts;
 
@@ -92,10 +93,14 @@ export class LabManager {
     this.#activity = new ActivityTracker(this.#now);
     this.#starts = new Starts(this.#now);
     this.#pool = new WarmPool({ sizes: options.pool ?? {}, create: (id) => this.#createPooled(id), log: this.#log });
+    this.#hosts = new LabHosts(this.#definitions, (labId) => this.#provider.getLab(labId));
     this.#previews = new PreviewTargets(
       {
-        labIds: async () => (await this.#provider.listLabs()).map((l) => l.labId),
-        target: (labId) => this.#provider.previewTarget(labId),
+        labIds: async () => (await this.#provider.listLabs()).map((l) => (this.#hosts.known(l.labId, l.definitionId), l.labId)),
+        target: async (labId) => {
+          const { host, port } = (await this.#hosts.definition(labId)).preview;
+          return { host, port, connect: () => this.#provider.connect(labId, host, port) };
+        },
       },
       this.#now,
     );
@@ -149,9 +154,15 @@ export class LabManager {
   async #inEngine(owner: string, definitionId: string): Promise<LabInfo | undefined> {
     const labs = await this.#provider.listLabs({ owner, definitionId });
     const lab = labs.filter((l) => l.state !== 'partial' || this.#busy.has(l.labId)).at(-1);
-    if (lab) this.#activity.seen(lab.labId);
-    if (lab) this.#previews.known(lab.labId);
+    if (lab) this.#found(lab);
     return lab;
+  }
+
+  /** A lab made or found here: active now, its preview and definition known without asking the engine. */
+  #found(lab: LabInfo): void {
+    this.#activity.seen(lab.labId);
+    this.#previews.known(lab.labId);
+    this.#hosts.known(lab.labId, lab.definitionId);
   }
 
   /** How far the learner's start of that lab kind has come, or undefined when none is under way here. */
@@ -189,7 +200,7 @@ export class LabManager {
       // Tracked from the first moment, so that the learner's next question finds a lab starting.
       const start = this.#starts.begin(owner, definitionId, newLabId());
       pending = this.#ensure(owner, definition, start)
-        .then((lab) => (this.#previews.known(lab.labId), lab))
+        .then((lab) => (this.#found(lab), lab))
         .finally(() => {
           start.end();
           this.#pending.delete(key);
@@ -256,6 +267,7 @@ export class LabManager {
         }),
       );
       this.#activity.seen(labId);
+      this.#hosts.known(labId, definitionId);
       await this.#openShells(labId, definition);
       return labId;
     } finally {
@@ -316,10 +328,10 @@ export class LabManager {
   async #reset(labId: string, start: StartTracker): Promise<LabInfo> {
     this.#prepared.delete(labId); // their hosts are recreated: the shells end with them
     this.#previews.forget(labId, false);
-    const lab = await this.#queue.run('learner', () => this.#provider.resetLab(labId, start.phase), start.queued);
-    this.#previews.forget(labId, false); // a preview during the reset may have cached an old address
-    const definition = this.#definitions(lab.definitionId);
-    if (definition) void this.#openShells(labId, definition);
+    const definition = await this.#hosts.definition(labId);
+    const lab = await this.#queue.run('learner', () => this.#provider.resetLab(labId, definition, start.phase), start.queued);
+    this.#previews.forget(labId, false); // a preview during the reset may have cached an old target
+    void this.#openShells(labId, definition);
     return lab;
   }
 
@@ -351,7 +363,7 @@ export class LabManager {
         const prepared: PreparedShell = {
           // Handed over once its prompt is drawn: the learner's size then reaches readline (shell-prompt.ts).
           session: this.#provider
-            .openTerminal(labId, h.name, { cols: 80, rows: 24 })
+            .openTerminal(labId, h.name, { cols: 80, rows: 24, env: h.env, workdir: h.workdir })
             .then(async (session) => (await promptDrawn(session.output, PROMPT_WAIT_MS), session))
             .catch(() => undefined),
           alive: true,
@@ -388,7 +400,10 @@ export class LabManager {
             () => undefined,
           )
         : undefined;
-    session ??= await this.#provider.openTerminal(labId, host, options);
+    if (!session) {
+      const h = await this.#hosts.host(labId, host);
+      session = await this.#provider.openTerminal(labId, host, { ...options, env: { ...h.env, ...options.env }, workdir: h.workdir });
+    }
     this.#activity.terminalOpened(labId);
     let counted = true;
     const closed = () => {
@@ -399,19 +414,27 @@ export class LabManager {
     return session;
   }
 
-  exec(labId: string, host: string, command: string, options?: ExecOptions): Promise<ExecResult> {
+  /** A command in a host, with the host's environment and workdir from the definition unless given. */
+  async exec(labId: string, host: string, command: string, options: ExecOptions = {}): Promise<ExecResult> {
     this.#activity.touch(labId);
-    return this.#provider.exec(labId, host, command, options);
+    const h = await this.#hosts.host(labId, host);
+    return this.#provider.exec(labId, host, command, {
+      ...options,
+      env: { ...h.env, ...options.env },
+      workdir: options.workdir ?? h.workdir,
+    });
   }
 
-  service(labId: string, host: string, name: string, action: ServiceAction): Promise<ServiceResult> {
-    this.#activity.touch(labId);
-    return this.#provider.service(labId, host, name, action);
+  /** A service of the host's definition: start or stop it, or ask whether it runs. */
+  async service(labId: string, host: string, name: string, action: ServiceAction): Promise<ServiceResult> {
+    const h = await this.#hosts.host(labId, host);
+    return runService(h, name, action, (command) => this.exec(labId, host, command));
   }
 
   /**
-   * Where the preview proxy connects; LabNotFoundError when there is no such lab. Cached: anyone can
-   * send preview requests, with any lab id, and they must not drive the engine.
+   * The lab's preview (the definition's host and port, a stream through the provider); LabNotFoundError
+   * when there is no such lab. Cached: anyone can send preview requests, with any lab id, and they must
+   * not drive the engine.
    */
   previewTarget(labId: string): Promise<PreviewTarget> {
     return this.#previews.get(labId);
@@ -470,6 +493,7 @@ export class LabManager {
     this.#prepared.delete(labId); // the shells end with the hosts
     this.#previews.forget(labId, true);
     await this.#busyWith(labId, () => this.#provider.destroyLab(labId));
+    this.#hosts.forget(labId);
     this.#activity.forget(labId);
     this.#log(`removed lab ${labId} (${reason})`);
     this.#pool.refill(); // a pool lab gone, or a place free again

@@ -2,20 +2,29 @@
 // for random lab ids: each must not cost engine calls. Unknown ids are answered from one shared listing
 // of the engine's labs, taken at most every LIST_EVERY_MS; known labs' targets are kept for TARGET_TTL_MS
 // and asked for once even by many requests at the same moment.
-import { LabNotFoundError, type PreviewTarget } from '../sandbox/provider.ts';
+import type { Duplex } from 'node:stream';
+import { LabNotFoundError } from '../sandbox/provider.ts';
+
+/** A lab's preview: the definition's host and port, reached through the provider. */
+export interface PreviewTarget {
+  host: string;
+  port: number;
+  /** a fresh byte stream to that port (the provider's connect) */
+  connect(): Promise<Duplex>;
+}
 
 const LIST_EVERY_MS = 2000;
 const TARGET_TTL_MS = 5000;
 const MAX_TARGETS = 10_000;
 
-export interface PreviewTargetSource {
+export interface PreviewTargetSource<T> {
   /** every lab id in the engine */
   labIds(): Promise<string[]>;
-  target(labId: string): Promise<PreviewTarget>;
+  target(labId: string): Promise<T>;
 }
 
-export class PreviewTargets {
-  readonly #source: PreviewTargetSource;
+export class PreviewTargets<T = PreviewTarget> {
+  readonly #source: PreviewTargetSource<T>;
   readonly #now: () => number;
   /** lab ids from the last listing */
   #listed = new Set<string>();
@@ -23,16 +32,16 @@ export class PreviewTargets {
   readonly #recent = new Map<string, number>();
   #listedAt = -Infinity;
   #listing: Promise<void> | undefined;
-  readonly #targets = new Map<string, { target: PreviewTarget; at: number }>();
-  readonly #resolving = new Map<string, Promise<PreviewTarget>>();
+  readonly #targets = new Map<string, { target: T; at: number }>();
+  readonly #resolving = new Map<string, Promise<T>>();
 
-  constructor(source: PreviewTargetSource, now: () => number = Date.now) {
+  constructor(source: PreviewTargetSource<T>, now: () => number = Date.now) {
     this.#source = source;
     this.#now = now;
   }
 
   /** The lab's target; LabNotFoundError when the engine has no such lab. */
-  async get(labId: string): Promise<PreviewTarget> {
+  async get(labId: string): Promise<T> {
     const cached = this.#targets.get(labId);
     if (cached && this.#now() - cached.at < TARGET_TTL_MS) return cached.target;
     if (!this.#has(labId)) {

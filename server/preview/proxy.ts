@@ -5,10 +5,10 @@
 // there): a bad answer fails that one request with a 502, never the process.
 import { randomBytes } from 'node:crypto';
 import { request, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import { Transform } from 'node:stream';
+import { Transform, type Duplex } from 'node:stream';
 import { PREVIEW_REQUESTS_KEPT, type PreviewRequestTiming } from '../../protocol/preview.ts';
 import { COOKIE_NAME } from '../http/identity.ts';
-import type { LabAccess } from '../terminal/ports.ts';
+import type { LabAccess, PreviewTarget } from '../terminal/ports.ts';
 import { LabBudgets } from './lab-budget.ts';
 import { previewRoute } from './location.ts';
 import { PREVIEW_ERRORS as E, PREVIEW_RESULTS as R } from './messages.ts';
@@ -111,7 +111,7 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     if (path === null) return void res.writeHead(308, { Location: `${prefix}/` }).end();
     const bodyLength = Number(req.headers['content-length'] ?? 0);
     if (!(bodyLength <= maxBody)) return fail(413, E.bodyTooLarge(maxBody));
-    let target: { host: string; port: number } | null;
+    let target: PreviewTarget | null;
     try {
       target = await labs.previewTarget(labId);
     } catch {
@@ -133,15 +133,21 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     const timing = opts.statuses?.begin(labId, path, navigation) ?? null;
     const sentAt = performance.now();
     const elapsed = () => Math.round((performance.now() - sentAt) * 10) / 10;
+    const lab = target;
     const upstream = request({
-      host: target.host,
-      port: target.port,
       method: req.method,
       path,
       headers: requestHeaders(req, timing?.id),
       timeout: opts.timeoutMs,
-      // One connection per request: what a lab sends after its answer can never be read as the next one.
-      agent: false,
+      // One stream per request (no agent): what a lab sends after its answer can never be read as the next
+      // one. The provider makes the stream, so a port-forward serves as well as a direct connection.
+      createConnection: (_options, made: (err: Error | null, stream: Duplex) => void) => {
+        connectWithin(lab, opts.timeoutMs).then(
+          (stream) => made(null, stream),
+          (err: Error) => made(err, undefined as never),
+        );
+        return undefined as never;
+      },
     });
     upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
     upstream.on('response', (up) => answer(up));
@@ -198,6 +204,28 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     req.on('error', () => upstream.destroy());
     req.pipe(limit).pipe(slot.meter()).pipe(upstream);
   };
+}
+
+/** The lab's stream, or an error once `ms` have passed (a stream that comes later is closed). */
+function connectWithin(target: PreviewTarget, ms: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new Error('no connection to the lab in time'));
+    }, ms);
+    target.connect().then(
+      (stream) => {
+        clearTimeout(timer);
+        if (late) stream.destroy();
+        else resolve(stream);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
 // The engine is the source of truth: every lab carries its identity as labels/annotations, so a
 // restarted backend finds its labs again with listLabs().
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Lab } from '../../sandbox/labs/schema.ts';
 
 /** What createLab needs. `labId` comes from newLabId(): random and unguessable. */
@@ -61,8 +61,9 @@ export interface LabFilter {
 export interface ExecOptions {
   /** the command is killed after this long (default from configuration) */
   timeoutMs?: number;
+  /** the whole environment besides LANG (the manager passes the host's, from the definition) */
   env?: Record<string, string>;
-  /** default: the host's workdir */
+  /** default: the image's working directory (the manager passes the host's) */
   workdir?: string;
 }
 
@@ -77,12 +78,14 @@ export interface ExecResult {
 export interface TerminalOptions {
   cols: number;
   rows: number;
-  /** extra environment for the shell (TERM and LANG are always set) */
+  /** environment for the shell (TERM and LANG are always set) */
   env?: Record<string, string>;
+  /** default: the image's working directory */
+  workdir?: string;
 }
 
 /**
- * An interactive shell (`bash -l`, as root, at the host's workdir) on a pseudo-terminal.
+ * An interactive shell (`bash -l`, as root, at `workdir`) on a pseudo-terminal.
  * Flow control, both ways: pausing `output` stops reading from the engine, which stops the shell's
  * writes; `write` returning false says the engine is behind on input, and the caller stops sending
  * until `drained()` settles.
@@ -102,22 +105,6 @@ export interface TerminalSession {
   close(): Promise<void>;
   /** settles when the shell has ended; exitCode is null when the engine could not say */
   readonly exited: Promise<{ exitCode: number | null }>;
-}
-
-export type ServiceAction = 'start' | 'stop' | 'status';
-
-export interface ServiceResult {
-  /** whether the service runs after the action (from the definition's status command) */
-  running: boolean;
-  /** exit code of the start/stop/status command itself */
-  exitCode: number;
-  output: string;
-}
-
-/** An address the backend can open a TCP connection to (labs cannot connect out to it). */
-export interface PreviewTarget {
-  host: string;
-  port: number;
 }
 
 export interface ProviderHealth {
@@ -150,19 +137,28 @@ export interface SandboxProvider {
   /** Labs found in the engine (including partial ones, for the reaper). */
   listLabs(filter?: LabFilter): Promise<LabInfo[]>;
   getLab(labId: string): Promise<LabInfo | undefined>;
-  /** Runs a shell command (bash -c) as root in a host. */
+  /** Runs a shell command (bash -c) as root in a host. HostNotFoundError: no such host, or not running. */
   exec(labId: string, host: string, command: string, options?: ExecOptions): Promise<ExecResult>;
   openTerminal(labId: string, host: string, options: TerminalOptions): Promise<TerminalSession>;
-  service(labId: string, host: string, name: string, action: ServiceAction): Promise<ServiceResult>;
-  previewTarget(labId: string): Promise<PreviewTarget>;
+  /**
+   * A byte stream to a TCP port of a host, from the backend (labs cannot connect out to it): a direct
+   * connection, a port-forward, a tunnel. Resolves once connected; HostNotFoundError: no such host, or
+   * not running. A closed port rejects, or errors or ends the stream before any byte comes back.
+   * The caller ends and destroys the stream.
+   */
+  connect(labId: string, host: string, port: number): Promise<Duplex>;
   /**
    * Hangs up the terminal shells in running labs that this provider did not open (a backend killed
    * before it could close them leaves them idle, out of reach). Meant for a backend's start; returns
    * how many.
    */
   hangUpStrayTerminals(): Promise<number>;
-  /** Recreates every host from the definition (same labId, owner, expiry); `progress` as in LabSpec. */
-  resetLab(labId: string, progress?: (phase: CreationPhase) => void): Promise<LabInfo>;
+  /**
+   * Recreates every host from `definition` (same labId, owner, creation time and expiry): a lab's stop
+   * and start, since a host's writable directories do not outlive it. `progress` as in LabSpec.
+   * LabNotFoundError: no such lab.
+   */
+  resetLab(labId: string, definition: Lab, progress?: (phase: CreationPhase) => void): Promise<LabInfo>;
   /** Removes everything of the lab; no error when it is already gone. */
   destroyLab(labId: string): Promise<void>;
   healthy(): Promise<ProviderHealth>;
@@ -199,21 +195,6 @@ export class HostNotFoundError extends Error {
   constructor(labId: string, host: string) {
     super(`lab ${labId} has no running host ${JSON.stringify(host)}`);
     this.name = 'HostNotFoundError';
-  }
-}
-
-export class ServiceNotFoundError extends Error {
-  constructor(host: string, service: string) {
-    super(`host ${JSON.stringify(host)} has no service ${JSON.stringify(service)}`);
-    this.name = 'ServiceNotFoundError';
-  }
-}
-
-/** The definition a lab was created from is no longer known (renamed or removed). */
-export class UnknownDefinitionError extends Error {
-  constructor(definitionId: string) {
-    super(`no lab definition ${JSON.stringify(definitionId)}`);
-    this.name = 'UnknownDefinitionError';
   }
 }
 

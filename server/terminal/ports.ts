@@ -1,6 +1,6 @@
 // What the terminal gateway and the HTTP API need from the lab side. The composition root adapts the
 // lab manager to this; nothing here knows which engine runs the labs.
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { StartProgress } from '../../protocol/lab-start.ts';
 import type { ScriptTiming } from '../../protocol/preview.ts';
 
@@ -16,6 +16,12 @@ export interface Shell {
   resize(cols: number, rows: number): Promise<void>;
   close(): Promise<void>;
   readonly exited: Promise<unknown>;
+}
+
+/** A lab's web server, as the preview proxy reaches it: a byte stream per request (direct or forwarded). */
+export interface PreviewTarget {
+  /** resolves once connected; rejects when the host is not running or nothing listens */
+  connect(): Promise<Duplex>;
 }
 
 export interface LabView {
@@ -56,8 +62,8 @@ export interface LabAccess {
    * server/preview/script-timing.ts), or null when that lab does not log them. NoLabError as check.
    */
   previewScripts(learner: string, name: string): Promise<ScriptTiming[] | null>;
-  /** Where the preview proxy connects for this lab instance, or null if there is no such lab. */
-  previewTarget(labId: string): Promise<{ host: string; port: number } | null>;
+  /** How the preview proxy reaches this lab instance's web server, or null if there is no such lab. */
+  previewTarget(labId: string): Promise<PreviewTarget | null>;
 }
 
 export class UnknownLabError extends Error {}

@@ -1,7 +1,6 @@
 // A test server's labs carry their own scope label, so a test file removes exactly its own labs
 // (others may run on the same engine) — scripts/clean-test-labs.ts remains the net under everything.
 import { randomBytes } from 'node:crypto';
-import { getLab } from '../../sandbox/labs/index.ts';
 import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 
@@ -11,7 +10,7 @@ export function newScope(name: string): string {
 
 export async function destroyScope(scope: string): Promise<number> {
   const config = loadConfig({ ...process.env, ATELIER_TEST: '1', ATELIER_LAB_SCOPE: scope });
-  const provider = new DockerProvider({ config, definitions: getLab, log: () => {} });
+  const provider = new DockerProvider({ config, log: () => {} });
   try {
     const labs = await provider.listLabs();
     await Promise.all(labs.map((l) => provider.destroyLab(l.labId)));

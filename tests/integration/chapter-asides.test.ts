@@ -14,9 +14,10 @@ import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { newLabId } from '../../server/sandbox/provider.ts';
 import { docker, labContainers } from '../helpers/engine.ts';
+import { hostExec } from '../helpers/lab-ops.ts';
 
 const config = loadConfig({ ...process.env, ATELIER_TEST: '1' });
-const provider = new DockerProvider({ config, definitions: getLab, log: () => {} });
+const provider = new DockerProvider({ config, log: () => {} });
 
 before(() => provider.init());
 after(() => provider.close());
@@ -27,7 +28,7 @@ async function labAfter(name: string, upTo: string): Promise<string> {
   const labId = newLabId();
   await provider.createLab({ labId, owner: 'asides-test', definition, expiresAt: new Date(Date.now() + 3_600_000) });
   for (const step of definition.solution.slice(0, definition.solution.findIndex((s) => s.id === upTo) + 1)) {
-    const r = await provider.exec(labId, step.host, stepCommand(step), { timeoutMs: 60_000 });
+    const r = await hostExec(provider, definition)(labId, step.host, stepCommand(step), { timeoutMs: 60_000 });
     assert.equal(r.exitCode, 0, `${name} step ${step.id}: ${r.stdout}${r.stderr}`);
   }
   return labId;

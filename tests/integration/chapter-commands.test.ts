@@ -10,18 +10,19 @@ import { getLab } from '../../sandbox/labs/index.ts';
 import { chapterItems, formatRow, labExec, runItems } from '../../scripts/lab/verify.ts';
 import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
-import { newLabId, type PreviewTarget } from '../../server/sandbox/provider.ts';
+import { newLabId } from '../../server/sandbox/provider.ts';
 import { pollUntil } from '../helpers/engine.ts';
-import { httpGet as get } from '../helpers/http-get.ts';
+import { httpGet as get, type GetTarget } from '../helpers/http-get.ts';
+import { previewOf } from '../helpers/lab-ops.ts';
 
 const config = loadConfig({ ...process.env, ATELIER_TEST: '1' });
-const provider = new DockerProvider({ config, definitions: getLab, log: () => {} });
+const provider = new DockerProvider({ config, log: () => {} });
 const chapter = readFileSync(new URL('../../content/05-fastcgi.mdx', import.meta.url), 'utf8');
 
 const lab = (name: string) => getLab(name) ?? assert.fail(`no lab definition ${name}`);
 
 /** Graceful reloads finish in the background: poll until the page says what the chapter says (or 10 s). */
-function eventually(target: PreviewTarget, path: string, ok: (r: { status: number; body: string }) => boolean) {
+function eventually(target: GetTarget, path: string, ok: (r: { status: number; body: string }) => boolean) {
   return pollUntil(() => get(target, path), ok, 10_000, 250);
 }
 
@@ -56,7 +57,7 @@ for (const name of Object.keys(endState)) {
     });
 
     test(`afterwards: ${endState[name]!.says}`, async () => {
-      const target = await provider.previewTarget(labId);
+      const target = previewOf(provider, lab(name), labId);
       const want = endState[name]!;
       const r = await eventually(target, want.path, want.expect);
       assert.ok(want.expect(r), `GET ${want.path} → ${r.status}\n${r.body.slice(0, 500)}`);

@@ -6,7 +6,7 @@
 // socket; fastcgi_finish_request() answers before the work ends.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { getLab, loadLabs } from '../../sandbox/labs/index.ts';
+import { loadLabs } from '../../sandbox/labs/index.ts';
 import type { Lab } from '../../sandbox/labs/schema.ts';
 import { formatRow, labExec, runItems, solutionItems } from '../../scripts/lab/verify.ts';
 import { loadConfig } from '../../server/config.ts';
@@ -14,9 +14,10 @@ import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { newLabId } from '../../server/sandbox/provider.ts';
 import { pollUntil } from '../helpers/engine.ts';
 import { httpGet as get } from '../helpers/http-get.ts';
+import { hostExec, previewOf, service } from '../helpers/lab-ops.ts';
 
 const config = loadConfig({ ...process.env, ATELIER_TEST: '1' });
-const provider = new DockerProvider({ config, definitions: getLab, log: () => {} });
+const provider = new DockerProvider({ config, log: () => {} });
 
 /** The host running a service whose name contains `name`, and that service's name. */
 function serviceHost(lab: Lab, name: RegExp): { host: string; service: string } | undefined {
@@ -46,6 +47,7 @@ after(() => provider.close());
 for (const lab of labs) {
   describe(`lab ${lab.id}`, () => {
     const labId = newLabId();
+    const exec = hostExec(provider, lab);
     const php = serviceHost(lab, /php.*fpm|fpm/);
     const web = serviceHost(lab, /^(nginx|apache2?)$/);
 
@@ -68,10 +70,10 @@ for (const lab of labs) {
 
     test('the page shows PHP-FPM and the PHP version, through the preview target', async () => {
       assert.ok(php, 'a host runs PHP-FPM');
-      assert.equal((await provider.service(labId, php.host, php.service, 'start')).running, true);
-      const version = (await provider.exec(labId, php.host, "php -r 'echo PHP_VERSION;'")).stdout.trim();
+      assert.equal((await service(provider, lab, labId, php.host, php.service, 'start')).running, true);
+      const version = (await exec(labId, php.host, "php -r 'echo PHP_VERSION;'")).stdout.trim();
       assert.match(version, /^\d+\.\d+\.\d+/);
-      const page = await get(await provider.previewTarget(labId), '/index.php');
+      const page = await get(previewOf(provider, lab, labId), '/index.php');
       assert.equal(page.status, 200);
       assert.match(page.body, /<title>PHP-FPM<\/title>/);
       assert.match(page.body, /<h1>PHP-FPM<\/h1>/);
@@ -81,11 +83,11 @@ for (const lab of labs) {
     test('with PHP-FPM stopped, Nginx answers 502 and Apache httpd 503; started again, 200', async () => {
       assert.ok(php && web, 'a host runs PHP-FPM and one a web server');
       const expected = web.service === 'nginx' ? 502 : 503;
-      const target = await provider.previewTarget(labId);
-      const stopped = await provider.service(labId, php.host, php.service, 'stop');
+      const target = previewOf(provider, lab, labId);
+      const stopped = await service(provider, lab, labId, php.host, php.service, 'stop');
       assert.equal(stopped.running, false, stopped.output);
       assert.equal((await get(target, '/index.php')).status, expected);
-      const started = await provider.service(labId, php.host, php.service, 'start');
+      const started = await service(provider, lab, labId, php.host, php.service, 'start');
       assert.equal(started.running, true, started.output);
       const again = await get(target, '/index.php');
       assert.equal(again.status, 200);
@@ -95,30 +97,30 @@ for (const lab of labs) {
     if (lab.id.endsWith('-local')) {
       test('PHP-FPM and the web server talk over a unix socket, and the page works', async () => {
         assert.ok(php);
-        const listen = await provider.exec(labId, php.host, "grep -h '^listen = ' /etc/php/*/fpm/pool.d/*.conf");
+        const listen = await exec(labId, php.host, "grep -h '^listen = ' /etc/php/*/fpm/pool.d/*.conf");
         const socket = /^listen = (\/\S+)$/m.exec(listen.stdout)?.[1];
         assert.ok(socket, `PHP-FPM listens on a socket path: ${listen.stdout}`);
-        const ss = await provider.exec(labId, php.host, 'ss -Hlx; echo ---; ss -Hltn');
+        const ss = await exec(labId, php.host, 'ss -Hlx; echo ---; ss -Hltn');
         const [unix, tcp] = ss.stdout.split('---');
         assert.ok(unix?.includes(socket), `a unix socket ${socket} listens:\n${ss.stdout}`);
         assert.doesNotMatch(tcp ?? '', /:9000\b/, 'nothing listens on TCP 9000');
-        assert.equal((await get(await provider.previewTarget(labId), '/index.php')).status, 200);
+        assert.equal((await get(previewOf(provider, lab, labId), '/index.php')).status, 200);
       });
     }
 
     if (lab.id === 'finish-request') {
       test('fastcgi_finish_request(): the response arrives before the work ends, the log shows the work done later', async () => {
-        const target = await provider.previewTarget(labId);
-        await provider.exec(labId, 'web', 'rm -f /tmp/travail.log');
+        const target = previewOf(provider, lab, labId);
+        await exec(labId, 'web', 'rm -f /tmp/travail.log');
         const response = await get(target, '/avec-finish.php');
         // Read the log the moment the response is complete.
-        const during = await provider.exec(labId, 'web', 'cat /tmp/travail.log 2>/dev/null');
+        const during = await exec(labId, 'web', 'cat /tmp/travail.log 2>/dev/null');
         assert.equal(response.status, 200);
         assert.match(during.stdout, /avec-finish\.php : début du travail/);
         assert.doesNotMatch(during.stdout, /travail terminé/, 'the work is still going on when the response has arrived');
         const done = /avec-finish\.php : travail terminé/;
         const later = await pollUntil(
-          () => provider.exec(labId, 'web', 'cat /tmp/travail.log'),
+          () => exec(labId, 'web', 'cat /tmp/travail.log'),
           (r) => done.test(r.stdout),
           15_000,
           250,
@@ -126,9 +128,9 @@ for (const lab of labs) {
         assert.match(later.stdout, done);
 
         // Without fastcgi_finish_request(), the same work is done before the response comes.
-        await provider.exec(labId, 'web', 'rm -f /tmp/travail.log');
+        await exec(labId, 'web', 'rm -f /tmp/travail.log');
         const blocking = await get(target, '/sans-finish.php');
-        const afterBlocking = await provider.exec(labId, 'web', 'cat /tmp/travail.log');
+        const afterBlocking = await exec(labId, 'web', 'cat /tmp/travail.log');
         assert.equal(blocking.status, 200);
         assert.match(afterBlocking.stdout, /sans-finish\.php : travail terminé/);
       });

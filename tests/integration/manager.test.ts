@@ -35,7 +35,7 @@ const providers: DockerProvider[] = [];
 const managers: LabManager[] = [];
 
 function manager(limits: Partial<LabLimits> = {}): LabManager {
-  const provider = new DockerProvider({ config, definitions, log: () => {} });
+  const provider = new DockerProvider({ config, log: () => {} });
   providers.push(provider);
   const m = new LabManager({
     provider,

@@ -37,7 +37,7 @@ const providers: DockerProvider[] = [];
 const managers: LabManager[] = [];
 
 function manager(pool: Record<string, number>, limits: Partial<LabLimits> = {}): LabManager {
-  const provider = new DockerProvider({ config, definitions, log: () => {} });
+  const provider = new DockerProvider({ config, log: () => {} });
   providers.push(provider);
   const m = new LabManager({
     provider,
@@ -248,7 +248,7 @@ describe('a pool and the global cap', () => {
 describe('creations in a burst', () => {
   test('wait their turn (at most the concurrency at once), learners before the pool', async () => {
     await removeAll();
-    const provider = new DockerProvider({ config, definitions, log: () => {} });
+    const provider = new DockerProvider({ config, log: () => {} });
     providers.push(provider);
     // The real provider, watched: how many creations run at once, and in which order they start.
     let running = 0;

@@ -12,18 +12,12 @@ import { parseLab, type Lab } from '../../sandbox/labs/schema.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { pollUntil } from '../helpers/engine.ts';
-import { httpGet } from '../helpers/http-get.ts';
+import { httpGet, type GetTarget } from '../helpers/http-get.ts';
 import { outputMatching, within } from '../helpers/wait.ts';
 import { firewallInPlace } from '../../server/sandbox/docker/firewall.ts';
-import {
-  EngineError,
-  HostNotFoundError,
-  LabCreateError,
-  newLabId,
-  ServiceNotFoundError,
-  type LabInfo,
-  type PreviewTarget,
-} from '../../server/sandbox/provider.ts';
+import { hostExec, previewOf, service } from '../helpers/lab-ops.ts';
+import { ServiceNotFoundError } from '../../server/labs/errors.ts';
+import { EngineError, HostNotFoundError, LabCreateError, newLabId, type LabInfo } from '../../server/sandbox/provider.ts';
 
 const INDEX_PHP = `<!Doctype html>
 <html>
@@ -92,7 +86,7 @@ const docker = new Docker();
 let filesRoot: string;
 let provider: DockerProvider;
 
-const get = (target: PreviewTarget, path: string) => httpGet(target, path, 10_000);
+const get = (target: GetTarget, path: string) => httpGet(target, path, 10_000);
 
 /** Everything the engine holds for a lab id (test labels only). */
 async function leftovers(labId: string): Promise<string[]> {
@@ -121,7 +115,7 @@ before(async () => {
   filesRoot = await mkdtemp(join(os.tmpdir(), 'atelier-provider-test-'));
   await writeFile(join(filesRoot, 'index.php'), INDEX_PHP);
   await writeFile(join(filesRoot, 'default.conf'), NGINX_SITE);
-  provider = new DockerProvider({ config, definitions: (id) => definitions.get(id), filesRoot, log: () => {} });
+  provider = new DockerProvider({ config, filesRoot, log: () => {} });
   await provider.init();
 });
 
@@ -165,7 +159,7 @@ describe('a lab', () => {
   });
 
   test('runs commands: output, exit code, environment, working directory, timeout', async () => {
-    const r = await provider.exec(lab.labId, 'web', 'echo out; echo err >&2; echo "$LAB_ROLE $(pwd)"; exit 3');
+    const r = await hostExec(provider, GOOD)(lab.labId, 'web', 'echo out; echo err >&2; echo "$LAB_ROLE $(pwd)"; exit 3');
     assert.equal(r.exitCode, 3);
     assert.equal(r.stdout, 'out\nweb /etc/nginx\n');
     assert.equal(r.stderr, 'err\n');
@@ -183,9 +177,7 @@ describe('a lab', () => {
   });
 
   test('shows the page through the preview target, reachable from the backend', async () => {
-    const target = await provider.previewTarget(lab.labId);
-    assert.equal(target.port, 80);
-    assert.ok(net.isIPv4(target.host));
+    const target = previewOf(provider, GOOD, lab.labId);
     const version = (await provider.exec(lab.labId, 'php', "php -r 'echo PHP_VERSION;'")).stdout.trim();
     const page = await get(target, '/index.php');
     assert.equal(page.status, 200);
@@ -194,15 +186,15 @@ describe('a lab', () => {
   });
 
   test('stops and starts a service: Nginx answers 502 while PHP-FPM is stopped', async () => {
-    const target = await provider.previewTarget(lab.labId);
-    const stopped = await provider.service(lab.labId, 'php', 'php-fpm', 'stop');
+    const target = previewOf(provider, GOOD, lab.labId);
+    const stopped = await service(provider, GOOD, lab.labId, 'php', 'php-fpm', 'stop');
     assert.equal(stopped.running, false);
-    assert.equal((await provider.service(lab.labId, 'php', 'php-fpm', 'status')).running, false);
+    assert.equal((await service(provider, GOOD, lab.labId, 'php', 'php-fpm', 'status')).running, false);
     assert.equal((await get(target, '/index.php')).status, 502);
-    const started = await provider.service(lab.labId, 'php', 'php-fpm', 'start');
+    const started = await service(provider, GOOD, lab.labId, 'php', 'php-fpm', 'start');
     assert.equal(started.running, true, started.output);
     assert.equal((await get(target, '/index.php')).status, 200);
-    await assert.rejects(provider.service(lab.labId, 'php', 'nope', 'status'), ServiceNotFoundError);
+    await assert.rejects(service(provider, GOOD, lab.labId, 'php', 'nope', 'status'), ServiceNotFoundError);
   });
 
   test('opens a terminal: bash -l as root at the workdir, xterm-256color, resize followed by stty size', async () => {
@@ -346,9 +338,12 @@ describe('a lab', () => {
       });
 
       const other = await createLab(GOOD, 'learner-b');
-      const otherWeb = await provider.previewTarget(other.labId);
-      assert.equal((await get(otherWeb, '/index.php')).status, 200, 'the other lab answers the machine');
-      const across = await provider.exec(lab.labId, 'web', `timeout 2 bash -c 'exec 3<>/dev/tcp/${otherWeb.host}/80' && echo CONNECTED`);
+      assert.equal((await get(previewOf(provider, GOOD, other.labId), '/index.php')).status, 200, 'the other lab answers the machine');
+      const otherWeb = (await new Docker().getContainer(`atelier-test-${other.labId}-web`).inspect()).NetworkSettings.Networks[
+        `atelier-test-${other.labId}`
+      ]?.IPAddress;
+      assert.ok(otherWeb && net.isIPv4(otherWeb));
+      const across = await provider.exec(lab.labId, 'web', `timeout 2 bash -c 'exec 3<>/dev/tcp/${otherWeb}/80' && echo CONNECTED`);
       assert.doesNotMatch(across.stdout, /CONNECTED/, 'a lab reached another lab');
       await provider.destroyLab(other.labId);
       const v6 = await provider.exec(lab.labId, 'web', 'cat /proc/sys/net/ipv6/conf/all/disable_ipv6');
@@ -409,7 +404,6 @@ describe('the engine', () => {
     await new Promise<void>((r) => hung.listen(socketPath, r));
     const slow = new DockerProvider({
       config: { ...config, timeouts: { ...config.timeouts, engineMs: 300 } },
-      definitions: (id) => definitions.get(id),
       filesRoot,
       docker: new Docker({ socketPath }),
       log: () => {},

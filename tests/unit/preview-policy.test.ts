@@ -14,7 +14,13 @@ import { PreviewTargets, type PreviewTargetSource } from '../../server/labs/prev
 import { LabBudgets } from '../../server/preview/lab-budget.ts';
 import { isNavigation, PreviewStatuses } from '../../server/preview/proxy.ts';
 import { previewResponseHeaders, SANDBOX, statusLine } from '../../server/preview/response-headers.ts';
-import { LabNotFoundError, type PreviewTarget } from '../../server/sandbox/provider.ts';
+import { LabNotFoundError } from '../../server/sandbox/provider.ts';
+
+/** What the cache holds does not matter to it: an address here. */
+interface PreviewTarget {
+  host: string;
+  port: number;
+}
 
 const PREFIX = '/p/lab-0123456789';
 
@@ -273,7 +279,7 @@ describe('PreviewTargets', () => {
       held: null as Promise<void> | null,
     };
     let release = () => {};
-    const source: PreviewTargetSource = {
+    const source: PreviewTargetSource<PreviewTarget> = {
       async labIds() {
         state.listings++;
         if (state.held) await state.held;
@@ -306,7 +312,7 @@ describe('PreviewTargets', () => {
   test('many requests at once for unknown ids cost one listing; another burst within 2 s costs none', async () => {
     let now = 1_000_000;
     const e = engine(['lab-a']);
-    const targets = new PreviewTargets(e.source, () => now);
+    const targets = new PreviewTargets<PreviewTarget>(e.source, () => now);
     e.hold();
     const first = unknown(300).map((id) => targets.get(id));
     assert.equal(e.state.listings, 1, 'one listing under way for all of them');
@@ -327,7 +333,7 @@ describe('PreviewTargets', () => {
   test('a listed lab resolves; a failed listing is not kept, the next request lists again', async () => {
     const now = 0;
     const e = engine(['lab-a']);
-    const targets = new PreviewTargets(e.source, () => now);
+    const targets = new PreviewTargets<PreviewTarget>(e.source, () => now);
     e.state.failListing = true;
     await assert.rejects(targets.get('lab-a'), /engine down/);
     e.state.failListing = false;
@@ -338,7 +344,7 @@ describe('PreviewTargets', () => {
   test('known() labs resolve without a listing; target() is asked once for requests at once, again only after 5 s', async () => {
     let now = 50_000;
     const e = engine([]);
-    const targets = new PreviewTargets(e.source, () => now);
+    const targets = new PreviewTargets<PreviewTarget>(e.source, () => now);
     targets.known('lab-new');
     e.hold();
     const gets = Array.from({ length: 50 }, () => targets.get('lab-new'));
@@ -360,7 +366,7 @@ describe('PreviewTargets', () => {
   test('forget(id, false): new addresses are asked for; forget(id, true): the lab is unknown', async () => {
     const now = 0;
     const e = engine(['lab-a']);
-    const targets = new PreviewTargets(e.source, () => now);
+    const targets = new PreviewTargets<PreviewTarget>(e.source, () => now);
     await targets.get('lab-a');
     assert.equal(e.state.listings, 1);
     targets.forget('lab-a', false);
@@ -377,7 +383,7 @@ describe('PreviewTargets', () => {
   test('a lab known before a listing that lacks it is unknown after that listing (the engine has the last word)', async () => {
     let now = 0;
     const e = engine([]);
-    const targets = new PreviewTargets(e.source, () => now);
+    const targets = new PreviewTargets<PreviewTarget>(e.source, () => now);
     targets.known('lab-gone');
     now += 1;
     await rejectsNotFound(targets.get('unknown-id-123'));

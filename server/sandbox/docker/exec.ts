@@ -167,7 +167,8 @@ export interface ShellOptions {
   backendId: string;
   labId: string;
   host: string;
-  workdir: string;
+  /** default: the image's working directory */
+  workdir?: string;
   cols: number;
   rows: number;
   env: Record<string, string>;
@@ -191,7 +192,7 @@ export async function openShell(docker: Docker, container: string, options: Shel
         `ATELIER_TERMINAL=${id}`,
         `ATELIER_BACKEND=${options.backendId}`,
       ],
-      WorkingDir: options.workdir,
+      ...(options.workdir ? { WorkingDir: options.workdir } : {}),
       abortSignal: signal,
     } as Docker.ExecCreateOptions),
   );

@@ -1,5 +1,7 @@
 // The Docker provider: a lab is one internal bridge network plus one hardened container per host.
 // Works with the Docker Engine API and Podman's Docker-compatible socket (docs/providers.md).
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import type { Lab, LabHost } from '../../../sandbox/labs/schema.ts';
@@ -12,8 +14,6 @@ import {
   LabClaimedError,
   LabCreateError,
   LabNotFoundError,
-  ServiceNotFoundError,
-  UnknownDefinitionError,
   type CreationPhase,
   type ExecOptions,
   type ExecResult,
@@ -21,11 +21,8 @@ import {
   type LabInfo,
   type LabSpec,
   type PacketCapture,
-  type PreviewTarget,
   type ProviderHealth,
   type SandboxProvider,
-  type ServiceAction,
-  type ServiceResult,
   type TerminalOptions,
   type TerminalSession,
 } from '../provider.ts';
@@ -54,6 +51,8 @@ import { startAndPrepare } from './start-host.ts';
 import { pickSubnet } from './subnets.ts';
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+/** how long a host's address is used without asking the engine again */
+const ADDRESS_TTL_MS = 5000;
 
 /** Like Promise.all, but waits for every call to settle before failing: nothing runs on after a failure. */
 async function settled<T>(calls: Promise<T>[]): Promise<T[]> {
@@ -66,8 +65,6 @@ const DEFAULT_FILES_ROOT = fileURLToPath(new URL('../../../sandbox/labs/files/',
 
 export interface DockerProviderOptions {
   config: Config;
-  /** the registry of lab definitions (by id), for reset, services, terminals and preview */
-  definitions: (id: string) => Lab | undefined;
   /** logical image name of a host → image tag (default: "atelier-lab" → the tag sandbox/image builds) */
   images?: (logical: string) => string;
   /** where seeded files are read (default sandbox/labs/files) */
@@ -90,15 +87,14 @@ export class DockerProvider implements SandboxProvider {
   readonly #docker: Docker;
   readonly #config: Config;
   readonly #naming: Naming;
-  readonly #definitions: (id: string) => Lab | undefined;
   readonly #images: (logical: string) => string;
   readonly #filesRoot: string;
   readonly #log: (message: string) => void;
   readonly #warnings = new Set<string>();
   /** ids of the terminals opened here and still running */
   readonly #terminals = new Set<string>();
-  /** labId → definition id: immutable for a lab's life, so cached */
-  readonly #definitionIds = new Map<string, string>();
+  /** container name → its address on the lab network, with when it was asked (see #address) */
+  readonly #addresses = new Map<string, { address: string; at: number }>();
   /** unknown until the first creation tries it (writable root filesystem mode only) */
   #storageQuota: boolean | undefined;
   #initialized: Promise<void> | undefined;
@@ -108,7 +104,6 @@ export class DockerProvider implements SandboxProvider {
     this.#config = options.config;
     this.#docker = options.docker ?? connectEngine();
     this.#naming = naming(options.config.test, options.config.scope);
-    this.#definitions = options.definitions;
     let defaultImage: string | undefined;
     this.#images =
       options.images ?? ((logical) => (logical === 'atelier-lab' ? (defaultImage ??= options.config.image ?? labImageTag()) : logical));
@@ -179,7 +174,6 @@ export class DockerProvider implements SandboxProvider {
     });
     try {
       await Promise.race([work, deadline]);
-      this.#definitionIds.set(labId, spec.definition.id);
       const info = await this.getLab(labId);
       if (info?.state !== 'ready') throw new EngineError(`lab ${labId} is ${info?.state ?? 'gone'} right after creation`);
       return info;
@@ -399,25 +393,11 @@ export class DockerProvider implements SandboxProvider {
     return (await this.listLabs({ labId }))[0];
   }
 
-  async #definition(labId: string): Promise<Lab> {
+  /** The container of a host (not asked of the engine: a missing one fails the call that uses it). */
+  #container(labId: string, host: string): string {
     assertLabId(labId);
-    let id = this.#definitionIds.get(labId);
-    if (!id) {
-      const lab = await this.getLab(labId);
-      if (!lab) throw new LabNotFoundError(labId);
-      id = lab.definitionId;
-      this.#definitionIds.set(labId, id);
-    }
-    const definition = this.#definitions(id);
-    if (!definition) throw new UnknownDefinitionError(id);
-    return definition;
-  }
-
-  async #host(labId: string, host: string): Promise<{ definition: Lab; host: LabHost; container: string }> {
-    const definition = await this.#definition(labId);
-    const found = HOST_NAME.test(host) ? definition.hosts.find((h) => h.name === host) : undefined;
-    if (!found) throw new HostNotFoundError(labId, host);
-    return { definition, host: found, container: containerName(this.#naming, labId, host) };
+    if (!HOST_NAME.test(host)) throw new HostNotFoundError(labId, host);
+    return containerName(this.#naming, labId, host);
   }
 
   /** Engine "no such container" / "not running" → HostNotFoundError. */
@@ -434,25 +414,23 @@ export class DockerProvider implements SandboxProvider {
   // ---------------------------------------------------------------- use
 
   async exec(labId: string, host: string, command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const target = await this.#host(labId, host);
-    return runCommand(this.#docker, target.container, command, {
+    return runCommand(this.#docker, this.#container(labId, host), command, {
       timeoutMs: options.timeoutMs ?? this.#t.execMs,
       engineTimeoutMs: this.#t.engineMs,
-      env: { ...target.host.env, ...options.env },
-      workdir: options.workdir ?? target.host.workdir,
+      env: options.env,
+      workdir: options.workdir,
     }).catch(this.#hostError(labId, host));
   }
 
   async openTerminal(labId: string, host: string, options: TerminalOptions): Promise<TerminalSession> {
-    const target = await this.#host(labId, host);
-    const session = await openShell(this.#docker, target.container, {
+    const session = await openShell(this.#docker, this.#container(labId, host), {
       backendId: this.#config.backendId,
       labId,
       host,
-      workdir: target.host.workdir,
+      workdir: options.workdir,
       cols: options.cols,
       rows: options.rows,
-      env: { ...target.host.env, ...options.env },
+      env: options.env ?? {},
       engineTimeoutMs: this.#t.engineMs,
     }).catch(this.#hostError(labId, host));
     this.#terminals.add(session.id);
@@ -481,48 +459,60 @@ export class DockerProvider implements SandboxProvider {
     return total;
   }
 
-  async service(labId: string, host: string, name: string, action: ServiceAction): Promise<ServiceResult> {
-    const target = await this.#host(labId, host);
-    const svc = Object.hasOwn(target.host.services, name) ? target.host.services[name] : undefined;
-    if (!svc) throw new ServiceNotFoundError(host, name);
-    let exitCode = 0;
-    let output = '';
-    if (action !== 'status') {
-      const r = await this.exec(labId, host, svc[action]);
-      exitCode = r.exitCode;
-      output = `${r.stdout}${r.stderr}`;
-    }
-    const status = await this.exec(labId, host, svc.status);
-    if (action === 'status') {
-      exitCode = status.exitCode;
-      output = `${status.stdout}${status.stderr}`;
-    }
-    return { running: status.exitCode === 0, exitCode, output };
+  /**
+   * A TCP connection from the backend to the host's address on the lab's internal network (the host
+   * firewall lets the backend in, never a lab out). The address is kept a few seconds, so a page and its
+   * many requests cost one container inspect; a failed connection asks again next time.
+   */
+  async connect(labId: string, host: string, port: number): Promise<Duplex> {
+    const container = this.#container(labId, host);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`bad port ${port}`);
+    const address = await this.#address(labId, host, container);
+    return new Promise<Duplex>((resolve, reject) => {
+      const socket = net.connect({ host: address, port, timeout: this.#t.engineMs });
+      const failed = (err: Error) => {
+        this.#addresses.delete(container);
+        socket.destroy();
+        reject(err);
+      };
+      socket.once('timeout', () => failed(new EngineError(`no connection to ${host}:${port} within ${this.#t.engineMs} ms`)));
+      socket.once('error', failed);
+      socket.once('connect', () => {
+        socket.removeAllListeners('timeout').removeAllListeners('error').setTimeout(0);
+        resolve(socket);
+      });
+    });
   }
 
-  async previewTarget(labId: string): Promise<PreviewTarget> {
-    const definition = await this.#definition(labId);
-    const { host, port } = definition.preview;
+  async #address(labId: string, host: string, container: string): Promise<string> {
+    const cached = this.#addresses.get(container);
+    if (cached && Date.now() - cached.at < ADDRESS_TTL_MS) return cached.address;
     const info = await bounded('container inspect', this.#t.engineMs, (signal) =>
-      this.#docker.getContainer(containerName(this.#naming, labId, host)).inspect({ abortSignal: signal }),
+      this.#docker.getContainer(container).inspect({ abortSignal: signal }),
     ).catch(this.#hostError(labId, host));
     const address = info.NetworkSettings.Networks[networkName(this.#naming, labId)]?.IPAddress;
     if (!info.State.Running || !address) throw new HostNotFoundError(labId, host);
-    return { host: address, port };
+    if (this.#addresses.size >= 10_000) this.#addresses.clear();
+    this.#addresses.set(container, { address, at: Date.now() });
+    return address;
   }
 
   async captureTcp(labId: string, host: string, port: number): Promise<PacketCapture> {
-    const target = await this.#host(labId, host);
-    return startCapture({ docker: this.#docker, engineMs: this.#t.engineMs, hostContainer: target.container, host, labId, port });
+    return startCapture({
+      docker: this.#docker,
+      engineMs: this.#t.engineMs,
+      hostContainer: this.#container(labId, host),
+      host,
+      labId,
+      port,
+    });
   }
 
   // ---------------------------------------------------------------- reset, destroy
 
-  async resetLab(labId: string, progress?: (phase: CreationPhase) => void): Promise<LabInfo> {
+  async resetLab(labId: string, definition: Lab, progress?: (phase: CreationPhase) => void): Promise<LabInfo> {
     const lab = await this.getLab(labId);
     if (!lab) throw new LabNotFoundError(labId);
-    const definition = this.#definitions(lab.definitionId);
-    if (!definition) throw new UnknownDefinitionError(lab.definitionId);
     await this.destroyLab(labId);
     return this.#create({ labId, owner: lab.owner, definition, expiresAt: lab.expiresAt, progress }, lab.createdAt);
   }
@@ -533,7 +523,7 @@ export class DockerProvider implements SandboxProvider {
     } catch {
       return;
     }
-    this.#definitionIds.delete(labId);
+    for (const name of this.#addresses.keys()) if (name.startsWith(containerName(this.#naming, labId, ''))) this.#addresses.delete(name);
     const filters = labelFilter(this.#naming, { [LABEL.labId]: labId });
     const ignoreGone = (err: unknown) => {
       if (!isNotFound(err) && !isConflict(err)) throw err;
