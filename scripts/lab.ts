@@ -76,8 +76,10 @@ async function shell(provider: SandboxProvider, id: string, host: string): Promi
     console.error(`no kept lab ${id}: run npm run lab -- check ${id} --keep first`);
     process.exit(2);
   }
-  const size = { cols: process.stdout.columns ?? 80, rows: process.stdout.rows ?? 24 };
-  const session = await provider.openTerminal(kept.labId, host, size);
+  // The host's environment and workdir, as the learner's shell has them (a variable: older providers take only the size).
+  const h = lab.hosts.find((each) => each.name === host)!;
+  const options = { cols: process.stdout.columns ?? 80, rows: process.stdout.rows ?? 24, env: h.env, workdir: h.workdir };
+  const session = await provider.openTerminal(kept.labId, host, options);
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
   process.stdin.on('data', (d) => session.write(d));
   process.stdout.on('resize', () => void session.resize(process.stdout.columns, process.stdout.rows));
