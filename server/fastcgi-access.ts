@@ -8,13 +8,17 @@ import { UnknownLabError, type LabAccess } from './terminal/ports.ts';
 export function fastcgiAccess(labs: { access: LabAccess; provider: SandboxProvider }): FastcgiAccess {
   return {
     async watch(learner, name) {
+      let knownKind = true;
       const lab = await labs.access.find(learner, name).catch((err: unknown) => {
-        if (err instanceof UnknownLabError) return null;
-        throw err;
+        if (!(err instanceof UnknownLabError)) throw err;
+        knownKind = false;
+        return null;
       });
-      if (lab?.state !== 'ready') return { unavailable: 'no-lab' };
+      if (lab === null && !knownKind) return { unavailable: 'no-lab' };
+      // A unix-socket lab has nothing to show, started or not: say why at once.
       const target = Object.hasOwn(FASTCGI_OVER_TCP, name) ? FASTCGI_OVER_TCP[name] : undefined;
       if (!target) return { unavailable: 'unix-socket' };
+      if (lab?.state !== 'ready') return { unavailable: 'no-lab' };
       try {
         return { ...target, capture: await labs.provider.captureTcp(lab.labId, target.host, target.port) };
       } catch (err) {

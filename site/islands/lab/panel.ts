@@ -11,6 +11,7 @@ import type { ConnectionState } from './connection.ts';
 import { setupFullscreen } from './fullscreen.ts';
 import { HostTerminal } from './host-terminal.ts';
 import { LabLifecycle, type LifecycleView } from './lifecycle.ts';
+import { FastcgiView } from './fastcgi-view.ts';
 import { PreviewView } from './preview.ts';
 import { claim, heldByAnother, holds, register, unclaim } from './registry.ts';
 import { ACTION, startDetail, TEXT, type PanelState } from './strings.ts';
@@ -65,6 +66,7 @@ class LabPanel implements LabPanelApi {
   readonly #body: HTMLElement;
   readonly #tabs: Tabs;
   readonly #preview: PreviewView | null;
+  readonly #fastcgi: FastcgiView | null;
   readonly #terminals = new Map<string, HostTerminal>();
   #mode: ColorMode = 'light';
   #screenReader = false;
@@ -88,6 +90,8 @@ class LabPanel implements LabPanelApi {
     this.#body = need(root, '.lab__body');
     const previewPanel = root.querySelector<HTMLElement>('[role="tabpanel"][data-preview]');
     this.#preview = previewPanel ? new PreviewView(previewPanel) : null;
+    const fastcgiPanel = root.querySelector<HTMLElement>('[role="tabpanel"][data-fastcgi]');
+    this.#fastcgi = fastcgiPanel ? new FastcgiView(fastcgiPanel, this.#name) : null;
 
     for (const tab of root.querySelectorAll<HTMLElement>('[role="tab"][data-host]')) this.#adopt(tab);
     this.#tabs = setupTabs(this.#tablist, (tab, by) => this.#onTab(tab, by));
@@ -195,9 +199,15 @@ class LabPanel implements LabPanelApi {
     this.#preview?.setBase(info.previewUrl);
     if (changed) for (const t of this.#terminals.values()) t.view?.clear();
     this.#claimAndConnect();
+    // The FastCGI tab on screen: watch this lab (a new one after a reset; again after « démarrez le lab »).
+    if (this.#tabs.selected()?.dataset.fastcgi !== undefined) {
+      if (changed) this.#fastcgi?.close();
+      this.#fastcgi?.open();
+    }
   }
 
   #detach(gone: boolean): void {
+    this.#fastcgi?.close();
     for (const t of this.#terminals.values()) t.close();
     if (gone) this.#preview?.setBase(null);
     else for (const t of this.#terminals.values()) t.view?.clear(); // a reset: the old screens go
@@ -351,6 +361,10 @@ class LabPanel implements LabPanelApi {
   #onTab(tab: HTMLElement, by: SelectedBy): void {
     if (tab.dataset.preview !== undefined) {
       this.#preview?.load();
+      return;
+    }
+    if (tab.dataset.fastcgi !== undefined) {
+      this.#fastcgi?.open();
       return;
     }
     const view = this.#terminals.get(tab.dataset.host ?? '')?.view;
