@@ -133,6 +133,7 @@ export function labAccess(manager: LabManager): LabAccess {
       labId: lab.labId,
       title: def?.title ?? lab.definitionId,
       hosts: lab.hosts.map((h) => h.name),
+      previewSites: Math.max(1, def?.preview.sites.length ?? 0),
       state,
       expiresAt: lab.expiresAt.getTime(),
       ...(progress && { progress }),

@@ -47,7 +47,12 @@ export function labApi(opts: ApiOptions) {
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(JSON.stringify(body));
   };
-  const info = (req: IncomingMessage, lab: LabView) => ({ ...lab, previewUrl: opts.previewSpace(req).urlOf(lab.labId) });
+  const info = (req: IncomingMessage, lab: LabView) => {
+    const space = opts.previewSpace(req);
+    // One URL per site of the lab's preview (its virtual hosts), the first also as previewUrl.
+    const previewUrls = Array.from({ length: lab.previewSites }, (_, site) => space.urlOf(lab.labId, site));
+    return { ...lab, previewUrl: previewUrls[0], previewUrls };
+  };
   const background = new BackgroundStarts();
   const scriptLimiter = new RateLimiter(30, 90);
 

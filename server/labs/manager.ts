@@ -98,8 +98,8 @@ export class LabManager {
       {
         labIds: async () => (await this.#provider.listLabs()).map((l) => (this.#hosts.known(l.labId, l.definitionId), l.labId)),
         target: async (labId) => {
-          const { host, port } = (await this.#hosts.definition(labId)).preview;
-          return { host, port, connect: () => this.#provider.connect(labId, host, port) };
+          const { host, port, sites } = (await this.#hosts.definition(labId)).preview;
+          return { host, port, sites: sites.map((s) => s.hostHeader), connect: () => this.#provider.connect(labId, host, port) };
         },
       },
       this.#now,

@@ -9,6 +9,8 @@ import { LabNotFoundError } from '../sandbox/provider.ts';
 export interface PreviewTarget {
   host: string;
   port: number;
+  /** the Host header of each virtual host (preview.sites); empty: one site, Host: localhost */
+  sites: string[];
   /** a fresh byte stream to that port (the provider's connect) */
   connect(): Promise<Duplex>;
 }

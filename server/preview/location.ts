@@ -5,11 +5,16 @@
 // certificate (docs/operations.md). A site reached at an IP address or at a name without
 // ATELIER_PREVIEW_ORIGIN has no domain to put labs under: its labs share one origin, under /p/{labId}/,
 // and root-relative links there miss the lab (the server warns at start).
+//
+// A lab whose web server has several name-based virtual hosts (its definition's preview.sites) gives each
+// one an origin too: site 0 at `{labId}`, site n at `{labId}-{n}` (one label, so one wildcard certificate
+// still covers them all). Site A and site B are then different origins, as they are on the Web: their
+// cookies, storage and root-relative links stay apart, and the proxy knows the Host to send from the name.
 import type { IncomingMessage } from 'node:http';
 
 export interface PreviewSpace {
-  /** the URL of a lab's preview root */
-  urlOf(labId: string): string;
+  /** the URL of a lab's preview root; `site`: which of its virtual hosts (0, the first, by default) */
+  urlOf(labId: string, site?: number): string;
   /** what the site's Content-Security-Policy allows to be framed */
   frameSource: string;
 }
@@ -25,12 +30,17 @@ export function previewSpace(configured: string | null, siteHost: string, previe
   }
   if (isLoopback(siteHost)) return labsUnder('http:', 'localhost', String(previewPort));
   const shared = `http://${siteHost}:${previewPort}`; // an IPv6 host name keeps its brackets (URL.hostname)
-  return { urlOf: (labId) => `${shared}/p/${labId}/`, frameSource: shared };
+  return { urlOf: (labId, site) => `${shared}/p/${label(labId, site)}/`, frameSource: shared };
 }
 
 function labsUnder(protocol: string, domain: string, port: string): PreviewSpace {
   const suffix = `${domain}${port ? `:${port}` : ''}`;
-  return { urlOf: (labId) => `${protocol}//${labId}.${suffix}/`, frameSource: `${protocol}//*.${suffix}` };
+  return { urlOf: (labId, site) => `${protocol}//${label(labId, site)}.${suffix}/`, frameSource: `${protocol}//*.${suffix}` };
+}
+
+/** The name of a lab's site in its preview address: `{labId}` for the first, `{labId}-{n}` for the others. */
+function label(labId: string, site = 0): string {
+  return site === 0 ? labId : `${labId}-${site}`;
 }
 
 function isLoopback(host: string): boolean {
@@ -40,6 +50,8 @@ function isLoopback(host: string): boolean {
 
 export interface PreviewRoute {
   labId: string;
+  /** which of the lab's virtual hosts (preview.sites), 0 for the first or only one */
+  site: number;
   /** the path asked of the lab's web server, or null for a bare /p/{labId} (redirected to its root) */
   path: string | null;
   /** prepended to a redirect's absolute path so that it stays in the lab: '' on a lab's own origin */
@@ -48,8 +60,8 @@ export interface PreviewRoute {
 
 // The shape of a lab id (lowercase letters and digits, a valid host label); whether such a lab exists
 // is for LabAccess.previewTarget to say.
-const LAB_ID = /^[a-z0-9]{8,40}$/;
-const SHARED_ROUTE = /^\/p\/([a-z0-9]{8,40})(\/.*)?$/;
+const LAB_LABEL = /^([a-z0-9]{8,40})(?:-([1-7]))?$/;
+const SHARED_ROUTE = /^\/p\/(([a-z0-9]{8,40})(?:-([1-7]))?)(\/.*)?$/;
 
 /** The domain labs are put under (`{labId}.{domain}`): ATELIER_PREVIEW_ORIGIN's host name, else localhost. */
 export function labDomain(configured: string | null): string {
@@ -64,10 +76,10 @@ export function previewRoute(req: IncomingMessage, domain: string): PreviewRoute
   const url = req.url ?? '/';
   const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
   if (host.endsWith(`.${domain}`)) {
-    const labId = host.slice(0, -domain.length - 1);
-    return LAB_ID.test(labId) && url.startsWith('/') ? { labId, path: url, prefix: '' } : null;
+    const m = LAB_LABEL.exec(host.slice(0, -domain.length - 1));
+    return m && url.startsWith('/') ? { labId: m[1]!, site: Number(m[2] ?? 0), path: url, prefix: '' } : null;
   }
   const m = SHARED_ROUTE.exec(url);
   if (!m) return null;
-  return { labId: m[1]!, path: m[2] ?? null, prefix: `/p/${m[1]!}` };
+  return { labId: m[2]!, site: Number(m[3] ?? 0), path: m[4] ?? null, prefix: `/p/${m[1]!}` };
 }

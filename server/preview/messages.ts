@@ -9,6 +9,7 @@ export const PREVIEW_ERRORS = {
   bodyTooLarge: (max: number) => page(`corps de requête trop gros (${max} octets au plus).`),
   engineDown: page('le moteur de conteneurs ne répond pas.'),
   noSuchLab: page('ce lab n’existe pas (ou plus).'),
+  noSuchSite: page('ce lab n’a pas ce site.'),
   tooManyRequests: page(`trop de requêtes en cours pour ce lab${NNBSP}; rechargez dans un instant.`),
   noAnswer: page('le serveur web du lab ne répond pas (port fermé ou service arrêté).'),
   badStatus: (code: string) => page(`le serveur web du lab a répondu un code HTTP invalide (${code}).`),

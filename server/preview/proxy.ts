@@ -118,6 +118,8 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
       return fail(503, E.engineDown);
     }
     if (!target) return fail(404, E.noSuchLab);
+    const host = siteHost(target.sites, route.site);
+    if (host === undefined) return fail(404, E.noSuchSite);
     const slot = budgets.acquire(labId);
     if (!slot) return fail(429, E.tooManyRequests);
     res.once('close', () => slot.release());
@@ -137,7 +139,7 @@ export function previewProxy(labs: LabAccess, opts: PreviewOptions) {
     const upstream = request({
       method: req.method,
       path,
-      headers: requestHeaders(req, timing?.id),
+      headers: requestHeaders(req, host, timing?.id),
       timeout: opts.timeoutMs,
       // One stream per request (no agent): what a lab sends after its answer can never be read as the next
       // one. The provider makes the stream, so a port-forward serves as well as a direct connection.
@@ -239,18 +241,24 @@ export function isNavigation(req: IncomingMessage): boolean {
   return (req.headers.accept ?? '').includes('text/html');
 }
 
+/** The Host header for a site of the lab: its virtual host's name, or localhost when it names none. */
+function siteHost(sites: string[], site: number): string | undefined {
+  if (sites.length === 0) return site === 0 ? 'localhost' : undefined;
+  return sites[site];
+}
+
 /**
  * The browser's request headers for the lab, without hop-by-hop headers and the site's cookie. The body's
  * framing is set again from what Node parsed, so a lab never receives a body framed differently from what
  * this proxy read (request smuggling into the lab).
  */
-function requestHeaders(req: IncomingMessage, requestId?: string): OutgoingHttpHeaders {
+function requestHeaders(req: IncomingMessage, host: string, requestId?: string): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = { ...req.headers };
   for (const h of HOP_BY_HOP) delete headers[h];
   // This proxy's id of the request, so the lab's php-fpm can log it (script-timing.ts); never the browser's.
   delete headers['x-atelier-request'];
   if (requestId) headers['x-atelier-request'] = requestId;
-  headers.host = 'localhost';
+  headers.host = host;
   const cookie = stripSiteCookie(req.headers.cookie);
   if (cookie) headers.cookie = cookie;
   else delete headers.cookie;

@@ -20,6 +20,8 @@ export interface Shell {
 
 /** A lab's web server, as the preview proxy reaches it: a byte stream per request (direct or forwarded). */
 export interface PreviewTarget {
+  /** the Host header of each of its virtual hosts (the definition's preview.sites); empty: one, Host: localhost */
+  sites: string[];
   /** resolves once connected; rejects when the host is not running or nothing listens */
   connect(): Promise<Duplex>;
 }
@@ -29,6 +31,8 @@ export interface LabView {
   labId: string;
   title: string;
   hosts: string[];
+  /** how many sites its preview offers (preview.sites, at least 1): each has an origin (preview/location.ts) */
+  previewSites: number;
   state: 'starting' | 'ready' | 'expired';
   expiresAt: number;
   /** 'starting' only, while its start runs in this process: how far it has come */

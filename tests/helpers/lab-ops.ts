@@ -6,8 +6,8 @@ import type { PreviewTarget } from '../../server/labs/preview-targets.ts';
 import type { ExecOptions, ExecResult, SandboxProvider } from '../../server/sandbox/provider.ts';
 
 export function previewOf(provider: SandboxProvider, definition: Lab, labId: string): PreviewTarget {
-  const { host, port } = definition.preview;
-  return { host, port, connect: () => provider.connect(labId, host, port) };
+  const { host, port, sites } = definition.preview;
+  return { host, port, sites: sites.map((s) => s.hostHeader), connect: () => provider.connect(labId, host, port) };
 }
 
 export function service(

@@ -36,6 +36,7 @@ function localLabs(): LabAccess {
         labId: `lab-${labs.size + 1}-0123456789`,
         title: name,
         hosts: ['web', 'php'],
+        previewSites: 1,
         state: 'ready',
         expiresAt: Date.now() + 3_600_000,
       };

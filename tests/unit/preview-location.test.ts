@@ -33,14 +33,25 @@ test('a site at an IP address with no preview domain: labs share one origin, und
 test('a request names its lab by its host, or by its path on the shared origin', () => {
   assert.deepEqual(previewRoute(req(`${LAB}.localhost:4322`, '/icons/x.png?a'), 'localhost'), {
     labId: LAB,
+    site: 0,
     path: '/icons/x.png?a',
     prefix: '',
   });
-  assert.deepEqual(previewRoute(req(`${LAB.toUpperCase()}.LOCALHOST`, '/'), 'localhost'), { labId: LAB, path: '/', prefix: '' });
-  assert.deepEqual(previewRoute(req('192.0.2.7:4322', `/p/${LAB}/a/b`), 'localhost'), { labId: LAB, path: '/a/b', prefix: `/p/${LAB}` });
-  assert.deepEqual(previewRoute(req('192.0.2.7:4322', `/p/${LAB}`), 'localhost'), { labId: LAB, path: null, prefix: `/p/${LAB}` });
+  assert.deepEqual(previewRoute(req(`${LAB.toUpperCase()}.LOCALHOST`, '/'), 'localhost'), { labId: LAB, site: 0, path: '/', prefix: '' });
+  assert.deepEqual(previewRoute(req('192.0.2.7:4322', `/p/${LAB}/a/b`), 'localhost'), {
+    labId: LAB,
+    site: 0,
+    path: '/a/b',
+    prefix: `/p/${LAB}`,
+  });
+  assert.deepEqual(previewRoute(req('192.0.2.7:4322', `/p/${LAB}`), 'localhost'), { labId: LAB, site: 0, path: null, prefix: `/p/${LAB}` });
   // A host name that merely looks like a lab's (the site's own name, another domain) is not one.
-  assert.deepEqual(previewRoute(req('atelier1.lan:4322', `/p/${LAB}/`), 'localhost'), { labId: LAB, path: '/', prefix: `/p/${LAB}` });
+  assert.deepEqual(previewRoute(req('atelier1.lan:4322', `/p/${LAB}/`), 'localhost'), {
+    labId: LAB,
+    site: 0,
+    path: '/',
+    prefix: `/p/${LAB}`,
+  });
   assert.equal(previewRoute(req(`${LAB}.evil.example`, '/'), 'localhost'), null);
 });
 
@@ -55,5 +66,44 @@ test('what names no lab is refused: bad labels, nested names, absolute-form targ
     ['', '/x'],
   ] as const) {
     assert.equal(previewRoute(req(host, url), 'localhost'), null, `${host} ${url}`);
+  }
+});
+
+test('a lab with several virtual hosts: site n at {labId}-{n}, an origin of its own, on both kinds of space', () => {
+  const local = previewSpace(null, 'localhost', 4322);
+  assert.equal(local.urlOf(LAB, 0), `http://${LAB}.localhost:4322/`);
+  assert.equal(local.urlOf(LAB, 1), `http://${LAB}-1.localhost:4322/`);
+  assert.notEqual(new URL(local.urlOf(LAB, 1)).origin, new URL(local.urlOf(LAB, 0)).origin);
+  assert.equal(previewSpace('https://preview.example.net', 'x', 1).urlOf(LAB, 2), `https://${LAB}-2.preview.example.net/`);
+  assert.equal(previewSpace(null, '192.0.2.7', 4322).urlOf(LAB, 1), `http://192.0.2.7:4322/p/${LAB}-1/`);
+
+  assert.deepEqual(previewRoute(req(`${LAB}-1.localhost:4322`, '/voisin.php'), 'localhost'), {
+    labId: LAB,
+    site: 1,
+    path: '/voisin.php',
+    prefix: '',
+  });
+  assert.deepEqual(previewRoute(req(`${LAB}-7.preview.example.net`, '/'), 'preview.example.net'), {
+    labId: LAB,
+    site: 7,
+    path: '/',
+    prefix: '',
+  });
+  assert.deepEqual(previewRoute(req('192.0.2.7:4322', `/p/${LAB}-1/a`), 'localhost'), {
+    labId: LAB,
+    site: 1,
+    path: '/a',
+    prefix: `/p/${LAB}-1`,
+  });
+  assert.deepEqual(previewRoute(req('192.0.2.7:4322', `/p/${LAB}-1`), 'localhost'), {
+    labId: LAB,
+    site: 1,
+    path: null,
+    prefix: `/p/${LAB}-1`,
+  });
+  // Past the schema's 8 sites, a site 0 written out, several numbers, a dash alone: no lab.
+  for (const name of [`${LAB}-8`, `${LAB}-0`, `${LAB}-12`, `${LAB}-1-1`, `${LAB}-`, `-1`]) {
+    assert.equal(previewRoute(req(`${name}.localhost`, '/'), 'localhost'), null, name);
+    assert.equal(previewRoute(req('localhost:4322', `/p/${name}/`), 'localhost'), null, name);
   }
 });
