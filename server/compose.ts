@@ -7,6 +7,9 @@ import { loadConfig, type Config } from './config.ts';
 import { NoRoomError as ManagerNoRoom, UnknownLabKindError } from './labs/errors.ts';
 import { LabManager } from './labs/manager.ts';
 import { DockerProvider } from './sandbox/docker/provider.ts';
+import { loadKubeConfig } from './sandbox/kubernetes/kubeconfig.ts';
+import { KubernetesProvider } from './sandbox/kubernetes/provider.ts';
+import { loadKubernetesSettings } from './sandbox/kubernetes/settings.ts';
 import { LabNotFoundError, type LabInfo, type SandboxProvider } from './sandbox/provider.ts';
 import {
   ApplyRefusedError,
@@ -38,13 +41,13 @@ function definitions(id: string): Lab | undefined {
   }
 }
 
-export function createProvider(config: Config, log: (m: string) => void): SandboxProvider {
-  const kind = process.env.ATELIER_PROVIDER ?? 'docker';
-  switch (kind) {
+/** The provider named by ATELIER_PROVIDER (config.ts); building one contacts nothing, `init()` does. */
+export function createProvider(config: Config, log: (m: string) => void, env: NodeJS.ProcessEnv = process.env): SandboxProvider {
+  switch (config.provider) {
     case 'docker':
       return new DockerProvider({ config, log });
-    default:
-      throw new Error(`ATELIER_PROVIDER=${kind}: unknown provider (available: docker)`);
+    case 'kubernetes':
+      return new KubernetesProvider({ config, settings: loadKubernetesSettings(env), kubeConfig: loadKubeConfig(env), log });
   }
 }
 

@@ -63,6 +63,8 @@ const cidr = z
   );
 
 const EnvSchema = z.object({
+  /** which engine runs the labs (server/compose.ts is the only place that reads it) */
+  ATELIER_PROVIDER: z.enum(['docker', 'kubernetes']).default('docker'),
   DOCKER_HOST: z
     .string()
     .regex(/^(unix|tcp|ssh|npipe|http|https):\/\//, 'unix:///path, tcp://host:port or ssh://user@host')
@@ -157,6 +159,7 @@ const EnvSchema = z.object({
 });
 
 export interface Config {
+  provider: 'docker' | 'kubernetes';
   dockerHost: string | undefined;
   test: boolean;
   scope: string | undefined;
@@ -217,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('Invalid configuration: ATELIER_LAB_SUBNET_PREFIX must be longer than the pool prefix');
   }
   return {
+    provider: e.ATELIER_PROVIDER,
     dockerHost: e.DOCKER_HOST,
     test: e.ATELIER_TEST,
     scope: e.ATELIER_LAB_SCOPE,
