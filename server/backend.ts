@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { FastcgiEndpoint, type FastcgiAccess } from './fastcgi/endpoint.ts';
 import { clientAddress } from './http/address.ts';
+import { answerHealth } from './http/health.ts';
 import { labApi } from './http/api.ts';
 import { anonymousCookieIdentity } from './http/identity.ts';
 import { RateLimiter } from './http/rate-limit.ts';
@@ -92,7 +93,7 @@ export function createBackend(
     });
   });
   return {
-    handleRequest: (req, res) => api(req, res),
+    handleRequest: async (req, res) => answerHealth(req, res) || api(req, res),
     handleUpgrade: (req, socket, head) =>
       gateway.handleUpgrade(req, socket, head) || (fastcgiView?.handleUpgrade(req, socket, head) ?? false),
     preview,
