@@ -53,7 +53,11 @@ export class PreviewTimingView {
   readonly #scripts = new Map<string, number>();
 
   constructor(after: Element) {
-    this.#root = document.createElement('section');
+    // A named group, focusable: its list scrolls (max-height), so the keyboard must reach it (WCAG 2.1.1);
+    // not a landmark, as two panels could show one each under the same title.
+    this.#root = document.createElement('div');
+    this.#root.setAttribute('role', 'group');
+    this.#root.tabIndex = 0;
     this.#root.className = 'lab__timing';
     this.#root.hidden = true;
     const title = document.createElement('h3');
