@@ -1,5 +1,5 @@
 // The commands a student runs from the chapter's « Exécuter » / « Taper » buttons work in the labs:
-// each <Run> block of content/05-fastcgi.mdx is run, in the chapter's order, in a real lab of its kind
+// each <Run> block of the chapters (content/05-fastcgi.mdx, content/06-php-multitenant.mdx) is run, in the chapter's order, in a real lab of its kind
 // (a block bound to a solution step runs that step, and then the checks that hold after it: the stop block
 // of the Apache demo is followed by its 503), and the state the chapter announces after the last block is
 // checked from the outside.
@@ -17,9 +17,10 @@ import { previewOf } from '../helpers/lab-ops.ts';
 
 const config = loadConfig({ ...process.env, ATELIER_TEST: '1' });
 const provider = new DockerProvider({ config, log: () => {} });
-const chapter = readFileSync(new URL('../../content/05-fastcgi.mdx', import.meta.url), 'utf8');
 
 const lab = (name: string) => getLab(name) ?? assert.fail(`no lab definition ${name}`);
+/** The chapter a lab belongs to (its definition's `chapter`), as MDX. */
+const chapterOf = (name: string) => readFileSync(new URL(`../../content/${lab(name).chapter}.mdx`, import.meta.url), 'utf8');
 
 /** Graceful reloads finish in the background: poll until the page says what the chapter says (or 10 s). */
 function eventually(target: GetTarget, path: string, ok: (r: { status: number; body: string }) => boolean) {
@@ -35,10 +36,12 @@ const endState: Record<string, { path: string; expect: (r: { status: number; bod
   'apache-local': { path: '/', expect: (r) => r.status === 200 && PAGE.test(r.body), says: 'page served through the socket' },
   'nginx-local': { path: '/index.php', expect: (r) => r.status === 200 && PAGE.test(r.body), says: 'page served through the socket' },
   'finish-request': { path: '/avec-finish.php', expect: (r) => r.status === 200, says: 'the page answers' },
+  // Chapter 06: the first site (Nginx's default for a Host it does not serve) runs as its own user.
+  'php-pools': { path: '/', expect: (r) => r.status === 200 && r.body.includes('id="utilisateur">site-a'), says: 'site A runs as site-a' },
 };
 
 test('every lab of the chapter has Run blocks', () => {
-  for (const name of Object.keys(endState)) assert.ok(chapterItems(lab(name), chapter).length > 0, name);
+  for (const name of Object.keys(endState)) assert.ok(chapterItems(lab(name), chapterOf(name)).length > 0, name);
 });
 
 before(() => provider.init());
@@ -52,7 +55,7 @@ for (const name of Object.keys(endState)) {
 
     // The code of `npm run lab -- check` (scripts/lab/verify.ts): each block, and after a step-bound one its checks.
     test('the Run blocks in page order, with the checks after each step', async () => {
-      const rows = await runItems(chapterItems(lab(name), chapter), labExec(provider, lab(name), labId));
+      const rows = await runItems(chapterItems(lab(name), chapterOf(name)), labExec(provider, lab(name), labId));
       assert.deepEqual(rows.filter((r) => !r.ok).map(formatRow), [], rows.map(formatRow).join('\n'));
     });
 
