@@ -92,3 +92,20 @@ test('the FastCGI decoder is pure, and its endpoint reaches labs through its own
     [],
   );
 });
+
+test('lab definitions are loaded through sandbox/labs/index.ts only (no lab file imported, no glob of them)', () => {
+  const labFiles = new Set(
+    readdirSync(join(root, 'sandbox/labs'))
+      .filter((f) => f.endsWith('.ts') && /^export default defineLab\(/m.test(readFileSync(join(root, 'sandbox/labs', f), 'utf8')))
+      .map((f) => `sandbox/labs/${f}`),
+  );
+  assert.ok(labFiles.has('sandbox/labs/nginx-remote.ts'));
+  const allowed = (t: string) => !labFiles.has(t) && !t.startsWith('sandbox/labs/*');
+  assert.deepEqual(
+    [
+      ...['site', 'server', 'sandbox', 'scripts', 'tests', 'bench', 'protocol'].flatMap((dir) => violations(dir, allowed)),
+      ...importsOf('astro.config.mjs').filter((t) => !allowed(t)),
+    ],
+    [],
+  );
+});

@@ -7,7 +7,7 @@ import { PREVIEW_REQUESTS_KEPT, type PreviewRequestTiming } from '../../protocol
 import { PreviewStatuses } from '../../server/preview/proxy.ts';
 import { parseScriptLog, SCRIPT_LOG, SCRIPT_LOG_POOL_FILE } from '../../server/preview/script-timing.ts';
 import { milliseconds, timingRows } from '../../site/islands/lab/preview-timing.ts';
-import finishRequest from '../../sandbox/labs/finish-request.ts';
+import { getLab } from '../../sandbox/labs/index.ts';
 
 const request = (over: Partial<PreviewRequestTiming>): PreviewRequestTiming => ({
   id: '0123456789abcdef',
@@ -76,6 +76,7 @@ test('php-fpm’s log: id and duration of the proxy’s requests; anything else 
 });
 
 test('the finish-request lab installs the pool file the server looks for, logging where it reads', () => {
+  const finishRequest = getLab('finish-request')!;
   const web = finishRequest.hosts.find((h) => h.name === finishRequest.preview.host)!;
   const file = web.files!.find((f) => f.path === SCRIPT_LOG_POOL_FILE);
   assert.ok(file, `finish-request installs ${SCRIPT_LOG_POOL_FILE}`);
