@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { getLab } from '../../sandbox/labs/index.ts';
-import { chapterItems, formatRow, labExec, runItems } from '../../scripts/lab/verify.ts';
+import { getLab, loadLabs } from '../../sandbox/labs/index.ts';
+import { chapterItems, chapterText, formatRow, labExec, runItems } from '../../scripts/lab/verify.ts';
 import { loadConfig } from '../../server/config.ts';
 import { DockerProvider } from '../../server/sandbox/docker/provider.ts';
 import { newLabId } from '../../server/sandbox/provider.ts';
@@ -64,6 +64,22 @@ for (const name of Object.keys(endState)) {
       const want = endState[name]!;
       const r = await eventually(target, want.path, want.expect);
       assert.ok(want.expect(r), `GET ${want.path} → ${r.status}\n${r.body.slice(0, 500)}`);
+    });
+  });
+}
+
+// The labs of every other chapter: their chapter's <Run> blocks, as `npm run lab -- check` runs them.
+for (const other of loadLabs().filter((l) => l.chapter !== '05-fastcgi')) {
+  const text = chapterText(other);
+  const items = text === undefined ? [] : chapterItems(other, text);
+  if (items.length === 0) continue;
+  describe(`chapter commands in ${other.id} (content/${other.chapter}.mdx)`, () => {
+    const labId = newLabId();
+    before(() => provider.createLab({ labId, owner: 'chapter-test', definition: other, expiresAt: new Date(Date.now() + 3_600_000) }));
+    after(() => provider.destroyLab(labId));
+    test('the Run blocks in page order, with the checks after each step', async () => {
+      const rows = await runItems(items, labExec(provider, other, labId));
+      assert.deepEqual(rows.filter((r) => !r.ok).map(formatRow), [], rows.map(formatRow).join('\n'));
     });
   });
 }
