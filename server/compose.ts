@@ -4,6 +4,7 @@ import { parseScriptLog, SCRIPT_LOG_COMMAND, SCRIPT_LOG_POOL_FILE } from './prev
 import { getLab, loadLabs } from '../sandbox/labs/index.ts';
 import type { Lab } from '../sandbox/labs/schema.ts';
 import { loadConfig, type Config } from './config.ts';
+import { API_MESSAGES } from './http/messages.ts';
 import { NoRoomError as ManagerNoRoom, UnknownLabKindError } from './labs/errors.ts';
 import { LabManager } from './labs/manager.ts';
 import { DockerProvider } from './sandbox/docker/provider.ts';
@@ -143,12 +144,11 @@ export function labAccess(manager: LabManager): LabAccess {
     };
   };
   const known = (name: string) => {
-    if (!definitions(name)) throw new UnknownLabError(`aucun lab nommé « ${name} »`);
+    if (!definitions(name)) throw new UnknownLabError(API_MESSAGES.unknownLab(name));
   };
   const translate = (err: unknown): never => {
-    if (err instanceof ManagerNoRoom)
-      throw new NoRoomError("plus de place pour un nouveau lab pour l'instant : réessayez dans quelques minutes");
-    if (err instanceof UnknownLabKindError) throw new UnknownLabError(`aucun lab nommé « ${err.definitionId} »`);
+    if (err instanceof ManagerNoRoom) throw new NoRoomError(API_MESSAGES.noRoom);
+    if (err instanceof UnknownLabKindError) throw new UnknownLabError(API_MESSAGES.unknownLab(err.definitionId));
     throw err;
   };
   /** Work in the learner's running lab of that kind, its errors told in the port's terms. */

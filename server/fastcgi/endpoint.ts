@@ -41,9 +41,9 @@ export interface FastcgiEndpointOptions {
 
 const QUEUED_BYTES = 1024 * 1024;
 
-const UNAVAILABLE: Record<'unix-socket' | 'no-lab' | 'engine' | 'bad-message', string> = {
+export const UNAVAILABLE: Record<'unix-socket' | 'no-lab' | 'engine' | 'bad-message', string> = {
   'unix-socket':
-    'Dans ce lab, le serveur web parle à PHP-FPM par un socket Unix, un fichier partagé sur le même hôte\u202F: aucun paquet ne passe par le réseau, il n’y a rien à capturer sans donner à la capture un accès aux processus du lab. Les labs « distants » (Nginx ou Apache et PHP-FPM sur deux hôtes, port 9000) montrent les enregistrements.',
+    'Dans ce lab, le serveur web parle à PHP-FPM par un socket Unix, un fichier partagé sur le même hôte\u202F: aucun paquet ne passe par le réseau, il n’y a rien à capturer sans donner à la capture un accès aux processus du lab. Les labs «\u00A0distants\u00A0» (Nginx ou Apache et PHP-FPM sur deux hôtes, port 9000) montrent les enregistrements.',
   'no-lab': 'Démarrez le lab pour voir ses échanges FastCGI.',
   engine: 'La capture n’a pas pu démarrer. Réessayez dans un instant.',
   'bad-message': 'Message incompris.',

@@ -17,6 +17,7 @@ import {
 import type { PreviewSpace } from '../preview/location.ts';
 import type { PreviewStatuses } from '../preview/proxy.ts';
 import { BackgroundStarts } from './background-starts.ts';
+import { API_MESSAGES as M } from './messages.ts';
 import type { Identity } from './identity.ts';
 import { originAllowed } from './origin.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -66,7 +67,7 @@ export function labApi(opts: ApiOptions) {
       return (json(res, 200, { passed: passed.map((p) => ({ lab: p.lab, checkId: p.checkId, at: p.at.toISOString() })) }), true);
     }
     const m = ROUTE.exec(path);
-    if (!m) return (json(res, 404, { error: 'not-found', message: 'adresse inconnue' }), true);
+    if (!m) return (json(res, 404, { error: 'not-found', message: M.notFound }), true);
     const [, name, action, checkId, help] = m as unknown as [string, string, string | undefined, string | undefined, string | undefined];
     const reset = action === '/reset';
     try {
@@ -80,8 +81,7 @@ export function labApi(opts: ApiOptions) {
         // An exec in the lab per question: the panel asks twice a second for a few seconds after a page.
         const learner = opts.identity.identify(req);
         if (!learner) return (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true);
-        if (!scriptLimiter.take(learner))
-          return (json(res, 429, { error: 'rate-limited', message: 'trop de demandes\u202F: attendez quelques secondes' }), true);
+        if (!scriptLimiter.take(learner)) return (json(res, 429, { error: 'rate-limited', message: M.tooManyPreview }), true);
         const scripts = await opts.labs.previewScripts(learner, name);
         return (scripts ? json(res, 200, { scripts }) : (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true), true);
       }
@@ -96,20 +96,20 @@ export function labApi(opts: ApiOptions) {
         if (!lab) return (res.writeHead(204, { 'Cache-Control': 'no-store' }).end(), true);
         return (json(res, 200, info(req, lab)), true);
       }
-      if (req.method !== 'POST') return (json(res, 405, { error: 'method', message: 'méthode non permise' }), true);
+      if (req.method !== 'POST') return (json(res, 405, { error: 'method', message: M.method }), true);
       // State changes come only from the site's own pages: a learner page in the preview is same-site
       // (same host, other port), so the SameSite cookie alone would not stop it.
-      if (!originAllowed(req, opts.allowedOrigins)) return (json(res, 403, { error: 'origin', message: 'origine refusée' }), true);
+      if (!originAllowed(req, opts.allowedOrigins)) return (json(res, 403, { error: 'origin', message: M.origin }), true);
       if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
-        return (json(res, 415, { error: 'content-type', message: 'Content-Type: application/json attendu' }), true);
+        return (json(res, 415, { error: 'content-type', message: M.contentType }), true);
       }
       if (opts.addressAllowed && !opts.addressAllowed(req)) {
-        return (json(res, 429, { error: 'rate-limited', message: 'trop de demandes depuis votre réseau : attendez une minute' }), true);
+        return (json(res, 429, { error: 'rate-limited', message: M.tooManyFromNetwork }), true);
       }
       const learner = opts.identity.ensure(req, res);
       if (checkId) {
         if (!opts.checkLimiter.take(learner)) {
-          return (json(res, 429, { error: 'rate-limited', message: 'trop de vérifications : attendez quelques secondes' }), true);
+          return (json(res, 429, { error: 'rate-limited', message: M.tooManyChecks }), true);
         }
         if (help === '/solution') return (json(res, 200, await opts.labs.solution(learner, name, checkId)), true);
         if (help === '/apply') return (json(res, 200, await opts.labs.applySolution(learner, name, checkId)), true);
@@ -118,7 +118,7 @@ export function labApi(opts: ApiOptions) {
         return (json(res, 200, outcome), true);
       }
       if (!opts.createLimiter.take(learner)) {
-        return (json(res, 429, { error: 'rate-limited', message: 'trop de demandes : attendez une minute' }), true);
+        return (json(res, 429, { error: 'rate-limited', message: M.tooMany }), true);
       }
       const starting = reset ? opts.labs.reset(learner, name) : opts.labs.ensure(learner, name);
       if (!/\brespond-async\b/i.test(String(req.headers.prefer ?? ''))) return (json(res, 200, info(req, await starting)), true);
@@ -141,13 +141,13 @@ export function labApi(opts: ApiOptions) {
         return (
           json(res, 503, {
             error: 'solution-unavailable',
-            message: 'la solution n’est pas disponible pour le moment\u202F; réessayez dans une minute',
+            message: M.solutionUnavailable,
           }),
           true
         );
       }
       opts.log?.(`api ${req.method} ${path}: ${(err as Error).stack ?? err}`);
-      return (json(res, 500, { error: 'engine', message: 'le lab ne peut pas démarrer pour le moment ; réessayez' }), true);
+      return (json(res, 500, { error: 'engine', message: M.engine }), true);
     }
   };
 }

@@ -35,7 +35,7 @@ const bound = (seconds: number | undefined) => (seconds ?? DEFAULT_TIMEOUT_MS / 
 
 export function findCheck(definition: Lab, checkId: string): LabCheck {
   const check = definition.checks.find((c) => c.id === checkId);
-  if (!check) throw new NoSuchCheckError(`le lab « ${definition.id} » n’a pas de vérification « ${checkId} »`);
+  if (!check) throw new NoSuchCheckError(NO_SUCH_CHECK(definition.id, checkId));
   return check;
 }
 
@@ -63,6 +63,9 @@ export async function runCheck(definition: Lab, checkId: string, run: RunInLab):
 }
 
 /** The answer when no diagnosis of the check applies (French typography: U+202F before :, U+00A0 inside « »). */
+/** A check id the lab does not have (the API's 404). */
+export const NO_SUCH_CHECK = (lab: string, check: string) => `le lab «\u00A0${lab}\u00A0» n’a pas de vérification «\u00A0${check}\u00A0»`;
+
 export const NOT_YET = {
   explain: (title: string) => `Pas encore\u202F: «\u00A0${title}\u00A0» n’est pas vrai dans votre lab.`,
   hint: 'Relisez l’étape qui précède ce bouton, puis vérifiez à nouveau.',

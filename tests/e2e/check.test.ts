@@ -4,11 +4,13 @@
 // (✓), and after a reload finds the checks still ticked, the panel's steps and the progress « 2 étapes
 // sur 3 » in the table of contents and on the home page. Then, stuck after a reset: asks for the solution
 // of a step, sees the diff of their file against the solution's, applies it (a dialog, by keyboard), and
-// the check passes.
+// the check passes. Last, « Appliquer » refuses (the server's 409, in French) once the learner changed
+// their file outside the step, and the file stays as it was.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type ChapterPage, connected, labSelector, openChapterPage, screenShows, waitState } from '../helpers/lab-page.ts';
+import { typographyError } from '../helpers/french-typography.ts';
+import { type ChapterPage, connected, labSelector, openChapterPage, runAndWait, screenShows, waitState } from '../helpers/lab-page.ts';
 import { newScope } from '../helpers/scope.ts';
 
 const LAB = 'nginx-remote';
@@ -133,6 +135,45 @@ test('stuck: the solution of a step is a diff of their file, « Appliquer » ask
   assert.equal(await check.getAttribute('data-state'), 'passed', (await check.locator('.check__result').textContent()) ?? '');
   assert.match((await check.locator('.check__solution').textContent()) ?? '', /Votre fichier est déjà comme la solution/);
   // Only what the page itself caused: the 409 of « Vérifier » before the lab ran.
+  assert.deepEqual(
+    chapter.problems.filter((p) => !/status of 409/.test(p)),
+    [],
+  );
+});
+
+test('a change of the learner outside the step: « Appliquer » refuses with the server’s French 409 message, the file untouched', async () => {
+  const CONF = '/etc/nginx/conf.d/default.conf';
+  await page
+    .locator(labSelector(LAB))
+    .evaluate((el) => (el as unknown as { reset(o: { confirm: boolean }): Promise<void> }).reset({ confirm: false }));
+  await waitState(page, LAB, 'ready');
+  await connected(page, LAB, 'web');
+  const check = box('remote-502');
+  const toggle = check.locator('.check__solution-button');
+  if ((await toggle.getAttribute('aria-expanded')) === 'true') await toggle.click(); // closed, then opened: loaded again
+  await toggle.click();
+  const apply = check.locator('.solution__apply');
+  await apply.waitFor({ timeout: 120_000 });
+  // Shown while the file was the step's only: then the learner adds a line of their own, above the step's.
+  await runAndWait(page, LAB, 'web', `sed -i '1i # mon essai' ${CONF}`);
+  await apply.click();
+  await page.locator('dialog.solution-dialog .solution-dialog__confirm').click();
+  const status = check.locator('.solution__status');
+  await page.waitForFunction((el) => !/…$/.test(el?.textContent ?? ''), await status.elementHandle(), { timeout: 60_000 });
+  const message = (await status.textContent()) ?? '';
+  assert.match(
+    message,
+    new RegExp(`^Votre fichier ${CONF} \\(sur web\\) a des changements qui ne font pas partie de cette étape \\(ligne 1\\)`),
+  );
+  assert.equal(typographyError(message), undefined, message);
+  // Nothing ran: the learner's line is there and the step's line still says 127.0.0.1.
+  const screen = await runAndWait(
+    page,
+    LAB,
+    'web',
+    `echo "premiere=$(head -1 ${CONF}) reste=$(grep -cE '^\\s*fastcgi_pass\\s+127' ${CONF})"`,
+  );
+  assert.match(screen, /^premiere=# mon essai reste=1$/m);
   assert.deepEqual(
     chapter.problems.filter((p) => !/status of 409/.test(p)),
     [],

@@ -1,11 +1,14 @@
 // French typography of what the server sends and the « Vérifier » island shows at run time, read where
 // each text is written: every message the terminal gateway and the preview proxy can send, every
 // diagnosis's explanation and hint (sandbox/labs/diagnoses.ts) and the answer when none applies, and the
-// strings of the check, solution and progress islands. The built page's own text is page-typography's.
+// strings of the check, solution and progress islands, the lab API's errors (rate limits, no room…) and the
+// FastCGI view's. The built page's own text is page-typography's.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as diagnoses from '../../sandbox/labs/diagnoses.ts';
-import { NOT_YET } from '../../server/labs/checks.ts';
+import { UNAVAILABLE } from '../../server/fastcgi/endpoint.ts';
+import { API_MESSAGES } from '../../server/http/messages.ts';
+import { NO_SUCH_CHECK, NOT_YET } from '../../server/labs/checks.ts';
 import { PREVIEW_ERRORS, PREVIEW_RESULTS } from '../../server/preview/messages.ts';
 import { GATEWAY_MESSAGES } from '../../server/terminal/messages.ts';
 import { CHECK_STRINGS, SOLUTION_STRINGS } from '../../site/islands/check-strings.ts';
@@ -61,4 +64,19 @@ test('every diagnosis’s explanation and hint, and the answer when none applies
 test('the check, solution and progress islands’ strings («\u00A0Piste\u202F:\u00A0» and the rest)', () => {
   assert.equal(CHECK_STRINGS.hint('h'), 'Piste\u202F: h');
   assertFrench([...texts(CHECK_STRINGS, 'check'), ...texts(SOLUTION_STRINGS, 'solution'), ...texts(PROGRESS_STRINGS, 'progress')]);
+});
+
+test('every error message of the lab API (rate limits, no room, unknown lab or check) and of the FastCGI view', () => {
+  const found = [
+    ...texts(API_MESSAGES, 'api'),
+    { where: 'checks.NO_SUCH_CHECK()', text: NO_SUCH_CHECK('nginx-remote', 'page') },
+    ...texts(UNAVAILABLE, 'fastcgi'),
+  ];
+  assert.ok(found.length >= 14, `${found.length} texts`);
+  assertFrench(found);
+  // Inside « », no-break spaces (the shared rule does not look at quotes).
+  assert.deepEqual(
+    found.filter((f) => /« | »/.test(f.text)).map((f) => f.where),
+    [],
+  );
 });
