@@ -1,6 +1,6 @@
 // axe-core on the chapter page with a running lab, in Chromium against the real server: the terminal
-// focused (right after « Lancer le lab »), then left with the keyboard (Escape then Tab), then the
-// « Navigateur » tab showing the lab's page. Every violation counts, whatever its impact.
+// focused (right after « Lancer le lab »), then left with the keyboard (Escape then Tab), the host's
+// transcript open, then the « Navigateur » tab showing the lab's page. Every violation counts, whatever its impact.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,6 +68,15 @@ describe('axe on the chapter page with a running lab', () => {
     await page.keyboard.press('Tab');
     const f = await focused(page);
     assert.equal(f.inTerminal, null, `the focus is out of the terminal (${JSON.stringify(f)})`);
+    assert.deepEqual(await violations(page), []);
+  });
+
+  test('the host’s transcript open: no violation', async () => {
+    await page.locator(`${labSelector(LAB)} .lab__panel--term[data-host="web"] .lab__transcript > summary`).click();
+    await page.waitForFunction(
+      (sel) => /root@web/.test(document.querySelector(sel)?.textContent ?? ''),
+      `${labSelector(LAB)} .lab__panel--term[data-host="web"] .lab__transcript-text`,
+    );
     assert.deepEqual(await violations(page), []);
   });
 

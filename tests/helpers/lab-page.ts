@@ -283,7 +283,8 @@ export function focused(page: Page): Promise<{ tag: string; text: string; inTerm
     return {
       tag: el?.tagName.toLowerCase() ?? '',
       text: (el?.getAttribute('aria-label') || el?.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 80),
-      inTerminal: el?.closest('[role=tabpanel][data-host]')?.getAttribute('data-host') ?? null,
+      // In the terminal itself: its transcript and overlay are in the host's panel too, but out of it.
+      inTerminal: el?.closest('.lab__term') ? (el.closest('[role=tabpanel][data-host]')?.getAttribute('data-host') ?? null) : null,
       lab: el?.closest('atelier-lab')?.getAttribute('name') ?? null,
       id: el?.id ?? '',
     };

@@ -7,6 +7,7 @@ import { TERMINAL_PATH } from '../../../protocol/terminal.ts';
 import { TerminalConnection, type ConnectionState, type StateDetail } from './connection.ts';
 import { ACTION, sentence, TEXT } from './strings.ts';
 import { TerminalView } from './terminal-view.ts';
+import { TranscriptView } from './transcript.ts';
 
 export interface HostTerminalOptions {
   /** lab kind, e.g. nginx-remote */
@@ -32,6 +33,7 @@ export class HostTerminal {
   readonly panel: HTMLElement;
   readonly #o: HostTerminalOptions;
   #view: TerminalView | null = null;
+  #transcript: TranscriptView | null = null;
   #conn: TerminalConnection | null = null;
   #state: ConnectionState | 'none' = 'none';
   #countdown: ReturnType<typeof setInterval> | undefined;
@@ -71,9 +73,12 @@ export class HostTerminal {
         this.panel.dataset.renderer = renderer;
         if (reason && reason !== 'no-webgl2') console.info(`[lab ${this.#o.lab}/${this.host}] ${TEXT.webglFallback} (${reason})`);
       },
+      beforeClear: () => this.#transcript?.transcript.commitAll(),
     });
     this.panel.dataset.renderer = view.renderer;
     this.#view = view;
+    const details = this.panel.querySelector<HTMLDetailsElement>('.lab__transcript');
+    if (details) this.#transcript = new TranscriptView(details, view.term, this.#o.lab, this.host);
     return view;
   }
 
@@ -110,7 +115,11 @@ export class HostTerminal {
           this.panel.dataset.resumed = String(hello.resumed);
           // The server replays the recent screen of a resumed shell: start from a blank terminal so it
           // is not shown twice. RIS goes through xterm's write queue, so it lands before the replay.
-          if (hello.resumed) view.term.write('\x1bc');
+          // The transcript keeps what it has and takes the screen from the replay.
+          if (hello.resumed) {
+            this.#transcript?.transcript.replayFollows();
+            view.term.write('\x1bc');
+          }
         },
         labStatus: (state) => {
           if (state === 'expired') this.#o.expired();

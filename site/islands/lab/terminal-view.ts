@@ -26,6 +26,8 @@ export interface TerminalViewOptions {
   onResize(cols: number, rows: number): void;
   /** which renderer draws now; `reason` says why WebGL is not (or no longer) used */
   onRenderer?(renderer: 'webgl' | 'dom', reason?: string): void;
+  /** the screen is about to be wiped by clear() (the transcript keeps its text) */
+  beforeClear?(): void;
 }
 
 /** Columns and rows, and which lines are shown: `viewportY` equals `baseY` when it shows the bottom. */
@@ -54,10 +56,12 @@ export class TerminalView {
   /** an Escape waits for the next key: Tab leaves the terminal, anything else sends it */
   #escapeHeld = false;
   readonly #onData: (data: string) => void;
+  readonly #beforeClear: (() => void) | undefined;
 
   constructor(o: TerminalViewOptions) {
     this.#container = o.container;
     this.#onData = o.onData;
+    this.#beforeClear = o.beforeClear;
     this.term = new Terminal({
       allowProposedApi: true, // term.unicode (Unicode 11 widths)
       cursorBlink: true,
@@ -172,6 +176,7 @@ export class TerminalView {
   }
 
   clear(): void {
+    this.#beforeClear?.();
     this.term.reset();
   }
 
