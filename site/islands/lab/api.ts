@@ -16,6 +16,8 @@ export interface LabInfo {
   state: 'starting' | 'ready' | 'expired';
   /** absolute URL on the preview origin */
   previewUrl: string;
+  /** one per site of the preview (its virtual hosts), the first being previewUrl */
+  previewUrls?: string[];
   /** ms since the epoch */
   expiresAt: number;
   /** 'starting': how far its start has come, when the server knows */
@@ -52,11 +54,20 @@ export function parseLabInfo(body: unknown): LabInfo {
     throw bad('previewUrl');
   }
   if (preview.protocol !== 'http:' && preview.protocol !== 'https:') throw bad('previewUrl');
+  if (b.previewUrls !== undefined && !(Array.isArray(b.previewUrls) && b.previewUrls.every(isWebUrl))) throw bad('previewUrls');
   const info = { ...b } as unknown as LabInfo;
   const progress = parseStartProgress(b.progress);
   if (progress) info.progress = progress;
   else delete info.progress;
   return info;
+}
+
+function isWebUrl(value: unknown): boolean {
+  try {
+    return typeof value === 'string' && /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
 
 async function call(method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown }> {

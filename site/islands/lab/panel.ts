@@ -196,7 +196,7 @@ class LabPanel implements LabPanelApi {
     if (title && info.title) title.textContent = info.title;
     for (const host of info.hosts) if (!this.#terminals.has(host)) this.#addHost(host);
     for (const t of this.#terminals.values()) t.tab.hidden = !info.hosts.includes(t.host);
-    this.#preview?.setBase(info.previewUrl);
+    this.#preview?.setBase(info.previewUrl, info.previewUrls);
     if (changed) for (const t of this.#terminals.values()) t.view?.clear();
     this.#claimAndConnect();
     // The FastCGI tab on screen: watch this lab (a new one after a reset; again after « démarrez le lab »).

@@ -40,6 +40,10 @@ export class PreviewView {
   readonly #status: HTMLOutputElement;
   readonly #lab: string;
   readonly #timing: PreviewTimingView;
+  /** the site picker (a lab whose web server has several virtual hosts), or null */
+  readonly #site: HTMLSelectElement | null;
+  /** the preview URL of each site, from the lab API */
+  #sites: string[] = [];
   /** false once the lab said it does not log its scripts' times (204) */
   #scriptsLogged = true;
   #base: URL | null = null;
@@ -57,6 +61,15 @@ export class PreviewView {
     this.#reload = need(root.querySelector('[data-action="preview-reload"]'), 'reload button');
     this.#status = need(root.querySelector('output.lab__http-status'), 'status');
     this.#placeholder = root.querySelector('.lab__preview-empty');
+    this.#site = root.querySelector('select[data-preview-site]');
+    // Another site is another origin (server/preview/location.ts): its own root and first page, loaded at once.
+    this.#site?.addEventListener('change', () => {
+      const picker = this.#site!;
+      this.#input.value = picker.selectedOptions[0]?.dataset.path ?? '/';
+      // No blank page in between: Chromium drops a navigation asked in the same task as about:blank.
+      this.#useBase(this.#sites[picker.selectedIndex] ?? this.#sites[0] ?? null, false);
+      this.load();
+    });
     this.#timing = new PreviewTimingView(this.#frame);
     this.#form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -74,14 +87,20 @@ export class PreviewView {
   }
 
   /** The preview origin's URL of this lab (LabInfo.previewUrl), or null when no lab runs. */
-  setBase(previewUrl: string | null): void {
+  setBase(previewUrl: string | null, sites: string[] = previewUrl ? [previewUrl] : []): void {
+    this.#sites = previewUrl ? sites : [];
+    this.#useBase((this.#site && this.#sites[this.#site.selectedIndex]) || previewUrl);
+  }
+
+  /** `setBase`'s URL for the site picked (LabInfo.previewUrls). */
+  #useBase(previewUrl: string | null, blank = true): void {
     const base = previewUrl ? new URL(previewUrl) : null;
     if (base?.href === this.#base?.href) return;
     this.#base = base;
     // Another lab (reset) or none: what the frame shows belongs to the previous one. Removing src would
     // keep that document on screen (HTML spec), so the frame is emptied.
     this.#generation++;
-    this.#frame.src = 'about:blank';
+    if (blank) this.#frame.src = 'about:blank';
     this.#chip('unknown');
     this.#timing.clear();
     this.#scriptsLogged = true;
@@ -151,6 +170,7 @@ export class PreviewView {
     const ready = this.#base !== null;
     this.#input.disabled = !ready;
     this.#reload.disabled = !ready;
+    if (this.#site) this.#site.disabled = !ready || this.#sites.length < 2;
     this.#frame.hidden = !ready;
     if (this.#placeholder) this.#placeholder.hidden = ready;
     if (ready) this.#open.href = (this.#url() ?? this.#base!).href;
