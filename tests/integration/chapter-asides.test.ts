@@ -104,3 +104,30 @@ describe('docker run --link php-05-02:php before php-05-02 exists (aside of the 
     }
   });
 });
+
+describe('PHP-FPM keeps a socket on reload (chapter 06, aside « Recharger ou redémarrer PHP-FPM »)', () => {
+  const POOL = '/etc/php/8.2/fpm/pool.d/site-b.conf';
+  let labId = '';
+  let run: ReturnType<typeof hostExec>;
+  before(async () => {
+    labId = await labAfter('php-pools', 'pool-b');
+    run = hostExec(provider, getLab('php-pools')!);
+  });
+  after(() => provider.destroyLab(labId));
+
+  test('a changed listen.mode: still 660 after a reload (inherited socket), 666 after a restart', async () => {
+    const mode = async () => (await run(labId, 'web', 'stat -c %a /run/php/site-b.sock')).stdout.trim();
+    assert.equal(await mode(), '660');
+    const reload = await run(
+      labId,
+      'web',
+      `sed -i 's/^listen.mode = 0660/listen.mode = 0666/' ${POOL} && service php8.2-fpm reload && sleep 1`,
+    );
+    assert.equal(reload.exitCode, 0, reload.stdout + reload.stderr);
+    assert.equal(await mode(), '660', 'a reload keeps the socket as it was');
+    const log = await run(labId, 'web', 'tail -n 20 /var/log/php8.2-fpm.log');
+    assert.match(log.stdout, /using inherited socket fd=\d+, "\/run\/php\/site-b\.sock"/);
+    assert.equal((await run(labId, 'web', 'service php8.2-fpm restart')).exitCode, 0);
+    assert.equal(await mode(), '666', 'a restart applies the new mode');
+  });
+});
