@@ -7,7 +7,7 @@ import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/Object
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { ConfigMap, Namespace, Pod, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, Namespace, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 
 const MODELS: Record<string, { type: string; model: new (data: never) => { validate(): void } }> = {
   'v1/Pod': { type: 'V1Pod', model: Pod as never },
@@ -15,6 +15,7 @@ const MODELS: Record<string, { type: string; model: new (data: never) => { valid
   'v1/ConfigMap': { type: 'V1ConfigMap', model: ConfigMap as never },
   'v1/Namespace': { type: 'V1Namespace', model: Namespace as never },
   'v1/ServiceAccount': { type: 'V1ServiceAccount', model: ServiceAccount as never },
+  'v1/Secret': { type: 'V1Secret', model: Secret as never },
   'networking.k8s.io/v1/NetworkPolicy': { type: 'V1NetworkPolicy', model: NetworkPolicy as never },
   'networking.k8s.io/v1/Ingress': { type: 'V1Ingress', model: Ingress as never },
   'apps/v1/Deployment': { type: 'V1Deployment', model: Deployment as never },
