@@ -176,10 +176,22 @@ a2enconf php-fpm`,
   });
 
   test('a reset while the tab is shown: the new lab’s page, not the old lab’s', async () => {
+    // A page only the old lab has, on screen when the reset starts.
+    await runAndWait(page, LAB, 'web', 'echo "<h1>Ancien lab</h1>" > /var/www/html/ancien.html');
+    await previewTab(LAB).click();
+    const address = page.locator(`${labSelector(LAB)} .lab__address input`);
+    await address.fill('/ancien.html');
+    await address.press('Enter');
+    await previewShows(page, LAB, /Ancien lab/);
     page.once('dialog', (d) => void d.accept());
     await page.locator(`${labSelector(LAB)} [data-action="reset"]`).click();
     await previewTab(LAB).click();
-    await previewShows(page, LAB, /Apache2 Debian Default Page/, 120_000);
+    // The same address, asked of the new lab: it has no such page.
+    await previewShows(page, LAB, /Not Found/, 120_000);
+    await chipShows(page, LAB, /^HTTP 404 Not Found$/);
+    await address.fill('/');
+    await address.press('Enter');
+    await previewShows(page, LAB, /Apache2 Debian Default Page/);
     await chipShows(page, LAB, /^HTTP 200 OK$/);
   });
 });

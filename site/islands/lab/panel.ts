@@ -209,8 +209,10 @@ class LabPanel implements LabPanelApi {
   #detach(gone: boolean): void {
     this.#fastcgi?.close();
     for (const t of this.#terminals.values()) t.close();
-    if (gone) this.#preview?.setBase(null);
-    else for (const t of this.#terminals.values()) t.view?.clear(); // a reset: the old screens go
+    // The old lab's page goes as well, also on a reset: the lab keeps its id, hence its preview URL, and
+    // the frame would otherwise keep what it loaded while the hosts were recreated.
+    this.#preview?.setBase(null);
+    if (!gone) for (const t of this.#terminals.values()) t.view?.clear(); // a reset: the old screens go
   }
 
   /** Draws the lifecycle's view: badge, start screen, message, buttons. */
