@@ -6,7 +6,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-out=${1:?usage: stage.sh DIR}
+[ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
+out=$1
 node="$root/node_modules/.bin/node"
 export PATH="$root/node_modules/.bin:$PATH" # Astro's own scripts run `node` from the PATH
 mkdir -p "$out/bin" "$out/sandbox"

@@ -17,6 +17,9 @@ const HOST_SCRIPTS = [
   'scripts/test.sh',
   'sandbox/image/build.sh',
   'sandbox/image/base/mmdebstrap.sh',
+  'deploy/image/build.sh',
+  'deploy/image/stage.sh',
+  'deploy/image/base/mmdebstrap.sh',
 ];
 const BUILTINS = new Set(
   (
