@@ -89,6 +89,32 @@ a2enconf php-fpm`,
       after: 'start',
     },
     {
+      id: 'modules',
+      title: 'mod_proxy et mod_proxy_fcgi sont activés',
+      host: 'web',
+      run: 'apache2ctl -M 2>&1',
+      expect: { stdoutIncludes: ['proxy_module', 'proxy_fcgi_module'] },
+      after: 'modules',
+      diagnoses: [
+        apache.configInvalid({ after: 'modules', host: 'web', run: "echo 'ProxyPassMach x' >> /etc/apache2/apache2.conf" }),
+        // e.g. `a2enmod proxy proxy_fcg`: « Module proxy_fcg does not exist! »
+        apache.proxyFcgiMissing({ after: 'start', host: 'web', run: 'a2enmod proxy proxy_fcg || true' }),
+      ],
+    },
+    {
+      id: 'proxy',
+      title: 'La règle ProxyPassMatch est activée, et apachectl configtest accepte la configuration',
+      host: 'web',
+      run: "apache2ctl configtest 2>&1; grep -RhsE '^\\s*ProxyPassMatch' /etc/apache2/conf-enabled/",
+      expect: { stdoutIncludes: ['Syntax OK', 'fcgi://php:9000/var/www/html/$1'] },
+      after: 'proxy',
+      diagnoses: [
+        apache.configInvalid({ after: 'proxy', host: 'web', run: `echo 'ProxyPassMach x' >> ${CONF}` }),
+        // Written but not enabled: the file is in conf-available only.
+        apache.noProxyRule({ after: 'proxy', host: 'web', run: 'a2disconf php-fpm' }),
+      ],
+    },
+    {
       id: 'page',
       title: 'La page affiche PHP-FPM et la version de PHP',
       host: 'web',

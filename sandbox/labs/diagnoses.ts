@@ -40,6 +40,16 @@ export const nginx = {
     hint: 'Rechargez Nginx\u202F: nginx -t && service nginx reload.',
     example,
   }),
+  /** The file still sends .php to 127.0.0.1:9000 (the step that points it at php not done, or done on another line). */
+  stillLocal: (conf: string, example: Example): Diagnosis => ({
+    id: 'fastcgi-still-local',
+    host: 'web',
+    run: `grep -nE '^\\s*fastcgi_pass\\s+127\\.0\\.0\\.1:9000;' ${conf}`,
+    expect: { stdoutMatches: '^(\\d+):' },
+    explain: `${conf} envoie toujours les fichiers .php à 127.0.0.1:9000 (ligne {1})\u202F: Nginx y cherche PHP-FPM sur sa propre machine.`,
+    hint: 'Sur cette ligne, remplacez 127.0.0.1 par php (gardez l’ancienne en commentaire, un # devant), puis nginx -t.',
+    example,
+  }),
   /** The chapter's first 502: fastcgi_pass 127.0.0.1:9000 while PHP-FPM is on another host. */
   upstreamLocal: (url: string, example: Example): Diagnosis => ({
     id: 'fastcgi-local',
@@ -144,6 +154,21 @@ export const apache = {
   }),
 };
 
+export const story = {
+  /**
+   * A check of an earlier stage of the demo (a 502 before the fix) fails because the learner is already
+   * further: `run` succeeds when the later state is there; `done` says what it is.
+   */
+  alreadyDone: (host: string, run: string, done: string, example: Example): Diagnosis => ({
+    id: 'already-done',
+    host,
+    run,
+    explain: `${done}\u202F: vous êtes déjà plus loin dans la démo, cette vérification décrit l’étape d’avant.`,
+    hint: 'Passez à la suite, ou repartez du départ avec «\u00A0Réinitialiser\u00A0» pour revoir cette étape.',
+    example,
+  }),
+};
+
 export const phpFpm = {
   /**
    * The chapter's own socket path, /var/run/php7-fpm/DOMAINNAME.socket: the directory does not exist and
@@ -169,6 +194,48 @@ export const phpFpm = {
     hint: 'Dans www.conf\u202F: listen = 9000 (toutes les adresses), puis service php8.2-fpm restart.',
     example,
   }),
+  /** PHP-FPM does not run at all (stopped, or a restart that failed on a configuration it refused). */
+  stopped: (host: string, example: Example): Diagnosis => ({
+    id: 'php-fpm-stopped',
+    host,
+    run: '! pgrep -x php-fpm8.2 >/dev/null',
+    explain: `PHP-FPM ne tourne pas sur l’hôte ${host}.`,
+    hint: 'Démarrez-le\u202F: service php8.2-fpm start (php-fpm8.2 -t vérifie d’abord sa configuration).',
+    example,
+  }),
+  /** www.conf was edited, PHP-FPM was not restarted: it still listens on port 9000. */
+  notRestarted: (host: string, example: Example): Diagnosis => ({
+    id: 'php-fpm-not-restarted',
+    host,
+    run: `pgrep -x php-fpm8.2 >/dev/null && ss -Hltn | grep -q ':9000\\b' && grep -E '^listen = /' ${POOL}`,
+    expect: { stdoutMatches: '^listen = (\\S+)' },
+    explain: 'www.conf dit listen = {1}, mais PHP-FPM écoute encore sur le port 9000\u202F: il tourne avec l’ancienne configuration.',
+    hint: 'Redémarrez-le\u202F: service php8.2-fpm restart.',
+    example,
+  }),
+  /** Nginx and PHP-FPM on one host, PHP-FPM stopped: 502, and the error log says which connection failed. */
+  stoppedBehindNginx: (url: string, example: Example): Diagnosis => ({
+    id: 'php-fpm-stopped-502',
+    host: 'web',
+    run: `! pgrep -x php-fpm8.2 >/dev/null && { ${nginxLastError(url)}; }`,
+    expect: { stdoutMatches: 'connect\\(\\) to (\\S+) failed \\(([^)]+)\\) while connecting to upstream' },
+    explain: 'Nginx répond 502\u202F: PHP-FPM ne tourne pas, et sa connexion à {1} échoue ({2}).',
+    hint: 'Démarrez PHP-FPM\u202F: service php8.2-fpm start.',
+    example,
+  }),
+  /**
+   * The script does not compile: PHP-FPM answers 500 and Nginx logs PHP's message. `php -l` first, so that a
+   * stale line of the log is never quoted for a script that compiles.
+   */
+  parseError: (file: string, url: string, example: Example): Diagnosis => ({
+    id: 'php-parse-error',
+    host: 'web',
+    run: `php -l ${file} >/dev/null 2>&1 && exit 1; ${nginxLastError(url)}`,
+    expect: { stdoutMatches: 'PHP Parse error:\\s+(.+?) in (\\S+) on line (\\d+)' },
+    explain: 'Nginx répond 500\u202F: PHP ne peut pas compiler {2}, ligne {3} ({1}).',
+    hint: 'Corrigez cette ligne\u202F; php -l {2} vérifie la syntaxe sans exécuter le script.',
+    example,
+  }),
   /** A PHP-FPM that should be stopped still answers (the 503 step). */
   stillRunning: (example: Example): Diagnosis => ({
     id: 'php-still-running',
@@ -176,6 +243,47 @@ export const phpFpm = {
     run: 'pgrep -x php-fpm8.2 >/dev/null',
     explain: 'PHP-FPM tourne toujours sur l’hôte php\u202F: Apache httpd obtient encore la page.',
     hint: 'Arrêtez-le sur l’hôte php\u202F: service php8.2-fpm stop.',
+    example,
+  }),
+};
+
+/** A call of fastcgi_finish_request() as a statement of its own (a commented-out call does not count). */
+const FINISH_CALL = '^[[:space:]]*fastcgi_finish_request\\(';
+
+/**
+ * fastcgi_finish_request() and the 4-second work of the finish-request lab (`sleep(4)` stands for it).
+ * Not diagnosed, because it cannot happen: output buffering (ob_start()) or Nginx's (fastcgi_buffering off)
+ * holding the answer; fastcgi_finish_request() flushes every output buffer and ends the FastCGI request,
+ * so both answered in 0.05 s (PHP 8.2, Nginx 1.22, measured in the lab).
+ */
+export const finishRequest = {
+  /** The call is gone (deleted or commented out): the answer leaves when the script ends. */
+  missing: (file: string, example: Example): Diagnosis => ({
+    id: 'finish-missing',
+    host: 'web',
+    run: `! grep -qE '${FINISH_CALL}' ${file}`,
+    explain: `${file} n’appelle plus fastcgi_finish_request()\u202F: la réponse ne part qu’à la fin du script, après les 4\u202Fsecondes de travail.`,
+    hint: 'Remettez fastcgi_finish_request(); juste après l’echo de la réponse, avant le travail (sleep).',
+    example,
+  }),
+  /** The call comes after the work: it still ends the request, but only once the work is done. */
+  afterWork: (file: string, example: Example): Diagnosis => ({
+    id: 'finish-after-work',
+    host: 'web',
+    run: `awk '/${FINISH_CALL}/ && !c { c = NR } /^[[:space:]]*sleep\\(/ && !s { s = NR } END { if (c && s && c > s) print "appel ligne " c ", sleep ligne " s; else exit 1 }' ${file}`,
+    expect: { stdoutMatches: 'appel ligne (\\d+), sleep ligne (\\d+)' },
+    explain: `Dans ${file}, fastcgi_finish_request() vient ligne {1}, après le travail (sleep, ligne {2})\u202F: la réponse attend la fin du travail.`,
+    hint: 'Appelez fastcgi_finish_request() avant le travail, juste après l’echo de la réponse.',
+    example,
+  }),
+  /** The script that shows the wait calls it too: curl no longer waits for its work. */
+  inControl: (file: string, example: Example): Diagnosis => ({
+    id: 'finish-in-control',
+    host: 'web',
+    run: `grep -nE '${FINISH_CALL}' ${file}`,
+    expect: { stdoutMatches: '^(\\d+):' },
+    explain: `${file} appelle fastcgi_finish_request() (ligne {1})\u202F: curl n’attend plus son travail, il n’y a plus rien à comparer.`,
+    hint: 'Retirez cet appel de ce script\u202F: c’est le témoin sans fastcgi_finish_request().',
     example,
   }),
 };

@@ -59,7 +59,12 @@ export default defineLab({
       expect: { stdoutIncludes: [SOCKET] },
       after: 'listen-socket',
       // The chapter's path as written: PHP-FPM does not start.
-      diagnoses: [phpFpm.socketDirMissing('web', { after: 'start', host: 'web', run: listenShown(CHAPTER_SOCKET) })],
+      diagnoses: [
+        phpFpm.socketDirMissing('web', { after: 'start', host: 'web', run: listenShown(CHAPTER_SOCKET) }),
+        phpFpm.stopped('web', { after: 'listen-socket', host: 'web', run: 'service php8.2-fpm stop' }),
+        // www.conf edited, the restart forgotten.
+        phpFpm.notRestarted('web', { after: 'start', host: 'web', run: setListen(SOCKET) }),
+      ],
     },
     {
       id: 'page',

@@ -3,11 +3,21 @@
 // another host; pointed at `php`, it still fails until PHP-FPM starts; then the page works.
 import { defineLab } from './schema.ts';
 import { AFTER_RELOAD, CHAPTER_PAGE, PAGE_OK, RELOAD, RELOAD_SHOWN, httpStatus, runs, setListen } from './common.ts';
-import { nginx, phpFpm } from './diagnoses.ts';
+import { nginx, phpFpm, story } from './diagnoses.ts';
 
 const CONF = '/etc/nginx/conf.d/default.conf';
 const PAGE = 'http://localhost/index.php';
 const REFUSED = 'connect() failed (111: Connection refused) while connecting to upstream';
+
+/** The 502 checks, before PHP-FPM runs: Nginx stopped, or the learner already went to the end. */
+const before502 = (after: string) => [
+  nginx.stopped({ after, host: 'web', run: 'service nginx stop' }),
+  story.alreadyDone('web', `curl -s -m 5 ${PAGE} | grep -q '<h1>PHP-FPM</h1>'`, 'La page s’affiche déjà (PHP-FPM répond)', {
+    after: 'start-php',
+    host: 'web',
+    run: 'true',
+  }),
+];
 
 export default defineLab({
   id: 'nginx-remote',
@@ -63,6 +73,7 @@ export default defineLab({
       run: httpStatus(PAGE),
       expect: { stdoutIncludes: ['502'] },
       after: 'start',
+      diagnoses: before502('start'),
     },
     {
       id: 'local-refused',
@@ -73,12 +84,26 @@ export default defineLab({
       after: 'start',
     },
     {
+      id: 'points-at-php',
+      title: 'fastcgi_pass vise php:9000, et nginx -t accepte la configuration',
+      host: 'web',
+      run: `nginx -t 2>&1 | tail -n 1; grep -E '^\\s*#?\\s*fastcgi_pass' ${CONF}`,
+      expect: { stdoutIncludes: ['test is successful'], stdoutMatches: '\\n\\s*fastcgi_pass\\s+php:9000;' },
+      after: 'point-at-php',
+      diagnoses: [
+        // A typo, as `fastcgi_pass ph:9000;` (host not found in upstream) or a misspelled directive.
+        nginx.configInvalid({ after: 'point-at-php', host: 'web', run: `sed -i 's/php:9000;/ph:9000;/' ${CONF}` }),
+        nginx.stillLocal(CONF, { after: 'start', host: 'web', run: 'true' }),
+      ],
+    },
+    {
       id: 'remote-502',
       title: 'fastcgi_pass php:9000, PHP-FPM pas démarré : toujours 502',
       host: 'web',
       run: httpStatus(PAGE),
       expect: { stdoutIncludes: ['502'] },
       after: 'reload',
+      diagnoses: before502('reload'),
     },
     {
       id: 'remote-refused',

@@ -5,7 +5,7 @@
 // (PHP's file functions) and the files' permissions (what a shell command run by PHP meets), and that each
 // pool runs as its own user behind a socket only Nginx may use.
 import { AFTER_RELOAD, runs } from './common.ts';
-import { nginx } from './diagnoses.ts';
+import { nginx, phpFpm, story } from './diagnoses.ts';
 import { defineLab } from './schema.ts';
 
 const SITES = ['site-a', 'site-b'] as const;
@@ -19,6 +19,17 @@ const RELOAD_FPM = 'php-fpm8.2 -t && service php8.2-fpm reload';
 const AFTER_FPM_RELOAD = `for i in $(seq 50); do [ -S /run/php/site-a.sock ] && [ -S /run/php/site-b.sock ] && break; sleep 0.1; done`;
 /** useradd writes these (and its backups, the files ending in -). */
 const ACCOUNT_FILES = ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow'].flatMap((f) => [f, `${f}-`]);
+
+/** PHP-FPM refuses its configuration (php-fpm8.2 -t): quote its error. */
+const fpmConfigInvalid = (example: { after: string; host: string; run: string }) => ({
+  id: 'fpm-config-invalid',
+  host: 'web',
+  run: 'out=$(php-fpm8.2 -t 2>&1) && exit 1; echo "$out"',
+  expect: { stdoutMatches: 'ERROR: (.+)' },
+  explain: 'PHP-FPM refuse sa configuration\u202F: {1}',
+  hint: 'Corrigez le fichier du pool, vérifiez avec php-fpm8.2 -t, puis rechargez\u202F: service php8.2-fpm reload.',
+  example,
+});
 
 const POOL_A = `[site-a]
 user = site-a
@@ -115,6 +126,15 @@ nginx -t && service nginx reload`,
       run: page('site-a', '/voisin.php'),
       expect: { stdoutIncludes: ['Utilisateur : www-data', 'secret-du-site-b'] },
       after: 'start',
+      diagnoses: [
+        nginx.stopped({ after: 'start', host: 'web', run: 'service nginx stop' }),
+        phpFpm.stopped('web', { after: 'start', host: 'web', run: 'service php8.2-fpm stop' }),
+        story.alreadyDone('web', `${page('site-a')} | grep -q 'id="utilisateur">site-a'`, 'Le PHP du site A s’exécute déjà sous site-a', {
+          after: 'nginx-pools',
+          host: 'web',
+          run: 'true',
+        }),
+      ],
     },
     {
       id: 'users',
@@ -140,7 +160,7 @@ true`,
           run: 'for site in site-a site-b; do id -u $site >/dev/null 2>&1 || echo $site; done',
           expect: { stdoutMatches: '^(site-[ab])\\b' },
           explain: 'L’utilisateur {1} n’existe pas.',
-          hint: 'Créez-le : useradd --system --no-create-home --home-dir /var/www/{1} --shell /usr/sbin/nologin {1}',
+          hint: 'Créez-le\u202F: useradd --system --no-create-home --home-dir /var/www/{1} --shell /usr/sbin/nologin {1}',
           example: { after: 'start', host: 'web', run: 'true' },
         },
         {
@@ -149,8 +169,28 @@ true`,
           run: 'find /var/www/site-a /var/www/site-b -perm -o=r -print -quit',
           expect: { stdoutMatches: '^(/\\S+)' },
           explain: '{1} est lisible par tous les utilisateurs de la machine, donc par le PHP de l’autre site.',
-          hint: 'Retirez les droits des autres : chmod -R o= sur le dossier du site (le groupe www-data garde la lecture pour Nginx).',
+          hint: 'Retirez les droits des autres\u202F: chmod -R o= sur le dossier du site (le groupe www-data garde la lecture pour Nginx).',
           example: { after: 'users', host: 'web', run: 'chmod -R o+rX /var/www/site-b' },
+        },
+      ],
+    },
+    {
+      id: 'pool-a',
+      title: 'Le pool du site A est écrit, et php-fpm8.2 -t l’accepte',
+      host: 'web',
+      run: `php-fpm8.2 -t 2>&1 | tail -n 1; grep -E '^(user|listen|listen\\.mode) = ' ${poolFile('site-a')}`,
+      expect: { stdoutIncludes: ['test is successful', 'user = site-a', 'listen = /run/php/site-a.sock', 'listen.mode = 0660'] },
+      after: 'pool-a',
+      diagnoses: [
+        // e.g. a user that does not exist: « [pool site-a] cannot get uid for user 'site-x' »
+        fpmConfigInvalid({ after: 'pool-a', host: 'web', run: `sed -i 's/^user = site-a/user = site-x/' ${poolFile('site-a')}` }),
+        {
+          id: 'pool-missing',
+          host: 'web',
+          run: `! test -f ${poolFile('site-a')}`,
+          explain: `Le fichier ${poolFile('site-a')} n’existe pas\u202F: PHP-FPM lit un fichier par pool dans ${POOL_DIR}.`,
+          hint: 'Créez-le avec le contenu ci-dessus (la commande de l’étape), puis vérifiez avec php-fpm8.2 -t.',
+          example: { after: 'users', host: 'web', run: 'true' },
         },
       ],
     },
@@ -172,22 +212,14 @@ true`,
       },
       after: 'pool-b',
       diagnoses: [
-        {
-          id: 'fpm-config-invalid',
-          host: 'web',
-          run: 'out=$(php-fpm8.2 -t 2>&1) && exit 1; echo "$out"',
-          expect: { stdoutMatches: 'ERROR: (.+)' },
-          explain: 'PHP-FPM refuse sa configuration : {1}',
-          hint: 'Corrigez le fichier du pool, vérifiez avec php-fpm8.2 -t, puis rechargez : service php8.2-fpm reload.',
-          example: { after: 'pool-b', host: 'web', run: `sed -i 's/^pm = ondemand/pm = surdemande/' ${poolFile('site-b')}` },
-        },
+        fpmConfigInvalid({ after: 'pool-b', host: 'web', run: `sed -i 's/^pm = ondemand/pm = surdemande/' ${poolFile('site-b')}` }),
         {
           id: 'fpm-not-reloaded',
           host: 'web',
           run: `for site in site-a site-b; do [ -f ${POOL_DIR}/$site.conf ] && [ ! -S /run/php/$site.sock ] && echo $site; done | head -n 1`,
           expect: { stdoutMatches: '^(site-[ab])\\b' },
-          explain: 'Le pool {1} est écrit, mais PHP-FPM ne l’a pas encore lu : son socket /run/php/{1}.sock n’existe pas.',
-          hint: 'Vérifiez la configuration et rechargez PHP-FPM : php-fpm8.2 -t && service php8.2-fpm reload',
+          explain: 'Le pool {1} est écrit, mais PHP-FPM ne l’a pas encore lu\u202F: son socket /run/php/{1}.sock n’existe pas.',
+          hint: 'Vérifiez la configuration et rechargez PHP-FPM\u202F: php-fpm8.2 -t && service php8.2-fpm reload',
           example: { after: 'pool-a', host: 'web', run: 'true' },
         },
         {
@@ -196,8 +228,8 @@ true`,
           run: "stat -c '%U:%G %a %n' /run/php/site-a.sock /run/php/site-b.sock | grep -v '^www-data:www-data 660 '",
           expect: { stdoutMatches: '^(\\S+) (\\d+) (\\S+)' },
           explain:
-            'Le socket {3} appartient à {1} avec les droits {2} : d’autres que Nginx peuvent s’y connecter et faire exécuter du PHP par ce pool.',
-          hint: 'Dans le pool : listen.owner = www-data, listen.group = www-data, listen.mode = 0660, puis service php8.2-fpm restart (un reload garde le socket tel quel).',
+            'Le socket {3} appartient à {1} avec les droits {2}\u202F: d’autres que Nginx peuvent s’y connecter et faire exécuter du PHP par ce pool.',
+          hint: 'Dans le pool\u202F: listen.owner = www-data, listen.group = www-data, listen.mode = 0660, puis service php8.2-fpm restart (un reload garde le socket tel quel).',
           example: {
             after: 'pool-b',
             host: 'web',
@@ -238,8 +270,8 @@ ps -o user=,args= -C php-fpm8.2`,
           host: 'web',
           run: `for site in site-a site-b; do ${page('$site')} | grep -q 'id="utilisateur">www-data' && echo $site; done | head -n 1`,
           expect: { stdoutMatches: '^(site-[ab])\\b' },
-          explain: 'Le PHP de {1} s’exécute encore sous www-data : Nginx envoie ses requêtes au pool commun.',
-          hint: 'Dans /etc/nginx/sites-available/{1} : fastcgi_pass unix:/run/php/{1}.sock; puis nginx -t && service nginx reload.',
+          explain: 'Le PHP de {1} s’exécute encore sous www-data\u202F: Nginx envoie ses requêtes au pool commun.',
+          hint: 'Dans /etc/nginx/sites-available/{1}\u202F: fastcgi_pass unix:/run/php/{1}.sock; puis nginx -t && service nginx reload.',
           example: { after: 'pool-b', host: 'web', run: 'true' },
         },
         {
@@ -247,8 +279,9 @@ ps -o user=,args= -C php-fpm8.2`,
           host: 'web',
           run: `${page('site-a', '/voisin.php')} | grep '^file_get_contents'`,
           expect: { stdoutMatches: '^file_get_contents\\(\\) : (?!.*open_basedir).*Permission denied' },
-          explain: 'Seuls les droits des fichiers ont arrêté file_get_contents() : open_basedir n’est pas en place dans le pool du site A.',
-          hint: 'Dans site-a.conf : php_admin_value[open_basedir] = /var/www/site-a, puis php-fpm8.2 -t && service php8.2-fpm reload.',
+          explain:
+            'Seuls les droits des fichiers ont arrêté file_get_contents()\u202F: open_basedir n’est pas en place dans le pool du site A.',
+          hint: 'Dans site-a.conf\u202F: php_admin_value[open_basedir] = /var/www/site-a, puis php-fpm8.2 -t && service php8.2-fpm reload.',
           example: {
             after: 'nginx-pools',
             host: 'web',
@@ -260,8 +293,8 @@ ps -o user=,args= -C php-fpm8.2`,
           host: 'web',
           run: `${page('site-a', '/voisin.php')} | grep -F "shell_exec('cat') : <?php"`,
           explain:
-            'open_basedir arrête file_get_contents(), mais une commande lancée par PHP (cat) lit le fichier du site B : ses droits le laissent lire.',
-          hint: 'Rendez les fichiers du site B illisibles pour les autres : chown -R site-b:www-data /var/www/site-b && chmod -R u=rwX,g=rX,o= /var/www/site-b',
+            'open_basedir arrête file_get_contents(), mais une commande lancée par PHP (cat) lit le fichier du site B\u202F: ses droits le laissent lire.',
+          hint: 'Rendez les fichiers du site B illisibles pour les autres\u202F: chown -R site-b:www-data /var/www/site-b && chmod -R u=rwX,g=rX,o= /var/www/site-b',
           example: { after: 'nginx-pools', host: 'web', run: 'chmod -R o+rX /var/www/site-b' },
         },
       ],

@@ -156,6 +156,11 @@ export const CheckSchema = z.strictObject({
   timeoutSeconds,
   /** why it fails, most specific first (the student sees the first that applies) */
   diagnoses: z.array(DiagnosisSchema).default([]),
+  /**
+   * Why this check has no diagnoses: it cannot fail in a way a diagnosis could explain. A chapter shows a
+   * check without diagnoses only with this reason (site/lib/chapter-labs.ts).
+   */
+  undiagnosed: z.string().min(1).optional(),
 });
 
 export const LabSchema = z
@@ -208,6 +213,8 @@ export const LabSchema = z
         if (checkIds.has(c?.id)) issue(['checks', i, 'id'], `duplicate check id "${c.id}"`, 'give each check its own id');
         checkIds.add(c?.id);
         knownStep(c?.after, ['checks', i, 'after']);
+        if (c?.undiagnosed !== undefined && list(c?.diagnoses).length > 0)
+          issue(['checks', i, 'undiagnosed'], 'a check with diagnoses cannot say it has none', 'remove undiagnosed');
         const ids = new Set<string>();
         list(c?.diagnoses).forEach((d, j) => {
           known(d?.host, ['checks', i, 'diagnoses', j, 'host']);

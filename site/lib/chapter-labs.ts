@@ -1,6 +1,8 @@
 // A chapter's use of its labs, checked at build time (and on each edit in `npm run dev`) by a remark plugin:
 // every <Lab name>, <Run lab host step> and <Check lab id> names a lab, host, step or check that exists, and
-// the frontmatter's `labs` lists exactly the labs the chapter shows. All the problems of a file are reported
+// the frontmatter's `labs` lists exactly the labs the chapter shows; every step shown (<Run step>) is followed,
+// before the lab's next step, by a « Vérifier » (<Check>) of a check that holds right after that step, and
+// every check shown has diagnoses or says why it has none (`undiagnosed`). All the problems of a file are reported
 // at once, each with its line and what to write instead; the error's `loc` puts Vite's overlay on the first.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -12,7 +14,8 @@ export interface CatalogLab {
   id: string;
   hosts: { name: string }[];
   steps: { id: string; host: string }[];
-  checks: { id: string }[];
+  /** `after`: the step right after which the check holds; `diagnosed`: it has diagnoses or says why not */
+  checks: { id: string; after: string | undefined; diagnosed: boolean }[];
 }
 
 export interface ChapterProblem {
@@ -131,10 +134,16 @@ export function chapterProblems(
     if (node.name === 'Check') {
       const id = attr(node, 'id');
       const checks = lab.checks.map((c) => c.id);
-      if (id === undefined || !checks.includes(id))
-        add(`${shown}: lab ${labName} has no check "${id ?? ''}"`, `use one of its checks: ${listed(checks)}`);
+      const found = lab.checks.find((c) => c.id === id);
+      if (!found) add(`${shown}: lab ${labName} has no check "${id ?? ''}"`, `use one of its checks: ${listed(checks)}`);
+      else if (!found.diagnosed)
+        add(
+          `${shown}: check ${found.id} has no diagnoses, so « Vérifier » could only say that it failed`,
+          `give it diagnoses in sandbox/labs/${labName}.ts (sandbox/labs/diagnoses.ts), or say why it cannot fail in a way one could explain: undiagnosed: "…"`,
+        );
     }
   }
+  problems.push(...unverifiedSteps(components, labs));
   const labsLine = fieldLine(text, 'labs');
   for (const name of declared) {
     if (!ids.includes(name))
@@ -151,6 +160,44 @@ export function chapterProblems(
       });
   }
   return problems.sort((a, b) => a.line - b.line);
+}
+
+/**
+ * Each <Run step> of a lab must be followed, before that lab's next <Run step>, by a <Check> of a check
+ * that holds right after that step: the student can tell whether this step worked before the next one.
+ */
+function unverifiedSteps(components: readonly (JsxElement & { line: number })[], labs: readonly CatalogLab[]): ChapterProblem[] {
+  const problems: ChapterProblem[] = [];
+  const pending = new Map<string, { step: string; line: number }>();
+  const report = (labName: string) => {
+    const open = pending.get(labName);
+    if (!open) return;
+    pending.delete(labName);
+    const lab = labs.find((l) => l.id === labName)!;
+    const holding = lab.checks.filter((c) => c.after === open.step).map((c) => c.id);
+    problems.push({
+      line: open.line,
+      message: `<Run lab="${labName}" step="${open.step}">: no « Vérifier » after this step`,
+      fix:
+        holding.length > 0
+          ? `add <Check lab="${labName}" id="…"> before the lab's next step, with a check that holds after it: ${listed(holding)}`
+          : `add a check with after: "${open.step}" to sandbox/labs/${labName}.ts, and its <Check> before the lab's next step`,
+    });
+  };
+  for (const node of components) {
+    const labName = attr(node, 'lab');
+    const lab = labs.find((l) => l.id === labName);
+    if (node.name === 'Lab' || labName === undefined || !lab) continue;
+    const step = attr(node, 'step');
+    if (node.name === 'Run' && step !== undefined && lab.steps.some((s) => s.id === step)) {
+      report(labName);
+      pending.set(labName, { step, line: node.line });
+    }
+    const check = node.name === 'Check' ? lab.checks.find((c) => c.id === attr(node, 'id')) : undefined;
+    if (check && check.after === pending.get(labName)?.step) pending.delete(labName);
+  }
+  for (const labName of [...pending.keys()]) report(labName);
+  return problems;
 }
 
 /** The remark plugin: `labs` reads the current catalog (it changes in `npm run dev` when a lab file does). */

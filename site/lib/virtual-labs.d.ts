@@ -5,7 +5,7 @@ declare module 'virtual:atelier/labs' {
     title: string;
     hosts: { name: string }[];
     preview: { path: string; sites: { label: string; path: string }[] };
-    checks: { id: string; title: string }[];
+    checks: { id: string; title: string; after: string | undefined; diagnosed: boolean }[];
     steps: { id: string; host: string; run: string }[];
   }[];
   export default labs;

@@ -53,7 +53,7 @@ test('before the step: ✗, Nginx looks for PHP-FPM on its own machine', async (
   assert.equal(answer.state, 'failed');
   assert.match(answer.text, /sa propre machine \(fastcgi_pass 127\.0\.0\.1:9000\)/);
   assert.match(answer.text, /Piste\u202F: .*remplacez 127\.0\.0\.1 par php/i);
-  assert.deepEqual(await stepStates(), { 'local-502': 'todo', 'remote-502': 'todo', page: 'failed' });
+  assert.deepEqual(await stepStates(), { 'local-502': 'todo', 'points-at-php': 'todo', 'remote-502': 'todo', page: 'failed' });
 });
 
 test('after the chapter’s steps, run with its buttons: ✓', async () => {
@@ -74,8 +74,8 @@ test('after the chapter’s steps, run with its buttons: ✓', async () => {
   const answer = await verify('page');
   assert.equal(answer.state, 'passed', answer.text);
   assert.match(answer.text, /✓ Réussi/);
-  assert.deepEqual(await stepStates(), { 'local-502': 'todo', 'remote-502': 'passed', page: 'passed' });
-  assert.equal(await progressIn('.toc'), '2\u00A0étapes sur 3');
+  assert.deepEqual(await stepStates(), { 'local-502': 'todo', 'points-at-php': 'todo', 'remote-502': 'passed', page: 'passed' });
+  assert.equal(await progressIn('.toc'), '2\u00A0étapes sur 4');
 });
 
 test('after a reload, the checks passed are still ticked', async () => {
@@ -84,11 +84,11 @@ test('after a reload, the checks passed are still ticked', async () => {
     await page.waitForFunction((el) => (el as HTMLElement).dataset.state === 'passed', await box(id).elementHandle(), { timeout: 20_000 });
   }
   assert.equal(await box('local-502').getAttribute('data-state'), null);
-  assert.deepEqual(await stepStates(), { 'local-502': 'todo', 'remote-502': 'passed', page: 'passed' });
-  assert.equal(await progressIn('.toc'), '2\u00A0étapes sur 3');
-  assert.equal(await progressIn(`${labSelector(LAB)} .lab-steps`), '2\u00A0étapes sur 3');
+  assert.deepEqual(await stepStates(), { 'local-502': 'todo', 'points-at-php': 'todo', 'remote-502': 'passed', page: 'passed' });
+  assert.equal(await progressIn('.toc'), '2\u00A0étapes sur 4');
+  assert.equal(await progressIn(`${labSelector(LAB)} .lab-steps`), '2\u00A0étapes sur 4');
   await page.goto(`${chapter.server.url}/`);
-  assert.equal(await progressIn('.demo-list'), '2\u00A0étapes sur 3');
+  assert.equal(await progressIn('.demo-list'), '2\u00A0étapes sur 4');
   await page.goBack();
 });
 

@@ -108,8 +108,15 @@ const LABS = [
   {
     id: 'web-lab',
     hosts: [{ name: 'web' }, { name: 'php' }],
-    steps: [{ id: 'reload', host: 'web' }],
-    checks: [{ id: 'page' }],
+    steps: [
+      { id: 'reload', host: 'web' },
+      { id: 'start-php', host: 'php' },
+    ],
+    checks: [
+      { id: 'page', after: 'reload', diagnosed: true },
+      { id: 'first-502', after: 'start', diagnosed: false },
+      { id: 'story', after: 'start', diagnosed: true },
+    ],
   },
   { id: 'spare', hosts: [{ name: 'web' }], steps: [], checks: [] },
 ];
@@ -153,11 +160,13 @@ describe('chapter errors', () => {
   content/99-broken.mdx:6: <Run lab="web-lab" host="db">: lab web-lab has no host "db"
     fix: use one of its hosts: web, php
   content/99-broken.mdx:14: <Run lab="web-lab" step="relaod">: lab web-lab has no step "relaod"
-    fix: use one of its steps (reload), or give that solution step an id
+    fix: use one of its steps (reload, start-php), or give that solution step an id
   content/99-broken.mdx:16: <Run lab="web-lab" step="reload" host="php">: step reload runs on web, not php
     fix: leave host out: it comes from the step
+  content/99-broken.mdx:16: <Run lab="web-lab" step="reload">: no « Vérifier » after this step
+    fix: add <Check lab="web-lab" id="…"> before the lab's next step, with a check that holds after it: page
   content/99-broken.mdx:18: <Check lab="web-lab" id="pages">: lab web-lab has no check "pages"
-    fix: use one of its checks: page
+    fix: use one of its checks: page, first-502, story
   content/99-broken.mdx:20: <Lab name="nope">: no lab "nope"
     fix: use one of the labs (web-lab, spare), or create sandbox/labs/nope.ts
   content/99-broken.mdx:22: <Check lab="spare" id="x">: the page has no panel of lab spare, so its button would stay hidden
@@ -177,6 +186,49 @@ describe('chapter errors', () => {
     fix: add <Lab name="web-lab" />, or remove it from labs
   content/99-broken.mdx:4: <Lab name="spare">: lab spare is not in the frontmatter's labs
     fix: add it: labs: [web-lab, spare]`,
+    );
+  });
+
+  test('a step shown without « Vérifier » after it, or a « Vérifier » whose check has no diagnoses', () => {
+    const mdx = [
+      '<Lab name="web-lab" />',
+      '',
+      '<Check lab="web-lab" id="first-502">502</Check>',
+      '',
+      '<Check lab="web-lab" id="story">story</Check>',
+      '',
+      '<Run lab="web-lab" step="reload" />',
+      '',
+      // A check of another stage does not verify this step; the next step comes first.
+      '<Check lab="web-lab" id="story">story</Check>',
+      '',
+      '<Run lab="web-lab" step="start-php" />',
+    ].join('\n');
+    assert.equal(
+      problems(mdx, { title: 'T', chapter: 9, summary: 'S', labs: ['web-lab'] }),
+      `Invalid chapter content/99-broken.mdx:
+  content/99-broken.mdx:6: <Check lab="web-lab" id="first-502">: check first-502 has no diagnoses, so « Vérifier » could only say that it failed
+    fix: give it diagnoses in sandbox/labs/web-lab.ts (sandbox/labs/diagnoses.ts), or say why it cannot fail in a way one could explain: undiagnosed: "…"
+  content/99-broken.mdx:10: <Run lab="web-lab" step="reload">: no « Vérifier » after this step
+    fix: add <Check lab="web-lab" id="…"> before the lab's next step, with a check that holds after it: page
+  content/99-broken.mdx:14: <Run lab="web-lab" step="start-php">: no « Vérifier » after this step
+    fix: add a check with after: "start-php" to sandbox/labs/web-lab.ts, and its <Check> before the lab's next step`,
+    );
+  });
+
+  test('each step followed by its « Vérifier », every check diagnosed or saying why not: no problem', () => {
+    const labs = [{ ...LABS[0]!, checks: [...LABS[0]!.checks, { id: 'end', after: 'start-php', diagnosed: true }] }];
+    const mdx = [
+      '<Lab name="web-lab" />',
+      '<Run lab="web-lab" step="reload" />',
+      '<Check lab="web-lab" id="page">page</Check>',
+      '<Run lab="web-lab" step="start-php" />',
+      '<Check lab="web-lab" id="end">end</Check>',
+    ].join('\n');
+    const tree = unified().use(remarkParse).use(remarkMdx).parse(mdx);
+    assert.deepEqual(
+      chapterProblems(tree, { title: 'T', chapter: 9, summary: 'S', labs: ['web-lab'] }, labs, 'c.mdx', 'labs: [web-lab]\n'),
+      [],
     );
   });
 });

@@ -145,6 +145,7 @@ describe('the chapter labs', () => {
       'check:local-502',
       'check:local-refused',
       'step:point-at-php',
+      'check:points-at-php',
       'step:reload',
       'check:remote-502',
       'check:remote-refused',

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as diagnoses from '../../sandbox/labs/diagnoses.ts';
+import { loadLabs } from '../../sandbox/labs/index.ts';
 import { UNAVAILABLE } from '../../server/fastcgi/endpoint.ts';
 import { API_MESSAGES } from '../../server/http/messages.ts';
 import { NO_SUCH_CHECK, NOT_YET } from '../../server/labs/checks.ts';
@@ -59,6 +60,18 @@ test('every diagnosis’s explanation and hint, and the answer when none applies
   }
   assert.ok(found.length >= 30, `${found.length} texts`);
   assertFrench([...found, ...texts(NOT_YET, 'not-yet')]);
+});
+
+test('every diagnosis of every lab, those written in a lab file too', () => {
+  const found = loadLabs().flatMap((lab) =>
+    lab.checks.flatMap((c) =>
+      c.diagnoses.flatMap((d) => [
+        { where: `${lab.id}.${c.id}.${d.id}.explain`, text: d.explain },
+        { where: `${lab.id}.${c.id}.${d.id}.hint`, text: d.hint },
+      ]),
+    ),
+  );
+  assertFrench(found);
 });
 
 test('the check, solution and progress islands’ strings («\u00A0Piste\u202F:\u00A0» and the rest)', () => {
