@@ -28,8 +28,41 @@ function pluginCodeComponentNotFirst() {
   };
 }
 
+/**
+ * A token in the code's own colour (in every theme) needs no span: its text inherits that colour from <code>.
+ * A third of a chapter's token spans are such (205 of 518 in chapter 05), each one more element to parse,
+ * style and lay out on a phone (bench/scenarios/pages.ts).
+ */
+function pluginPlainTokensUnwrapped() {
+  return {
+    name: 'atelier-plain-tokens-unwrapped',
+    hooks: {
+      postprocessRenderedLine: ({ renderData, styleVariants }) => {
+        const plain = styleVariants.map((v, i) => `--${i}:${v.theme.fg}`.toLowerCase()).join(';');
+        const unwrap = (node) => {
+          if (!node.children) return;
+          node.children = node.children.flatMap((child) =>
+            child.type === 'element' &&
+            child.tagName === 'span' &&
+            !child.properties.className &&
+            String(child.properties.style ?? '').toLowerCase() === plain
+              ? child.children
+              : [child],
+          );
+          for (const child of node.children) unwrap(child);
+        };
+        unwrap(renderData.lineAst);
+      },
+    },
+  };
+}
+
 export default defineEcConfig({
-  plugins: [pluginCodeComponentNotFirst()],
+  plugins: [pluginCodeComponentNotFirst(), pluginPlainTokensUnwrapped()],
+  // No `all: revert` on every element of a code frame: on a phone it was a fifth of the page's style work
+  // (bench/scenarios/pages.ts). No site rule changes a frame without it: every frame of both chapters
+  // screenshots pixel for pixel the same, in both themes, at 412 and 1000 px wide.
+  useStyleReset: false,
   // First theme = base; the other one applies with prefers-color-scheme or <html data-theme="…">,
   // the attribute the theme toggle sets.
   themes: ['github-light', 'github-dark'],
