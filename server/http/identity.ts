@@ -16,7 +16,16 @@ const ID = /^[A-Za-z0-9_-]{22}$/;
 /** id.issuedAt.signature, as sent in a Cookie header (bounded: a signed value is about 80 characters) */
 const COOKIE_VALUE = new RegExp(`(?:^|;)\\s*${COOKIE_NAME}=([A-Za-z0-9_.-]{1,200})(?=;|\\s|$)`, 'g');
 
-export function anonymousCookieIdentity(opts: { secret: Buffer; secure: boolean; maxAgeSeconds: number }): Identity {
+export interface CookieIdentityOptions {
+  secret: Buffer;
+  secure: boolean;
+  maxAgeSeconds: number;
+  /** the clock that issues and expires cookies (tests move it) */
+  now?: () => number;
+}
+
+export function anonymousCookieIdentity(opts: CookieIdentityOptions): Identity {
+  const now = opts.now ?? Date.now;
   const sign = (payload: string) => createHmac('sha256', opts.secret).update(payload).digest('base64url');
   const verify = (value: string): string | null => {
     // value = id.issuedAt.signature; issuedAt bounds the cookie's life server-side too.
@@ -25,7 +34,7 @@ export function anonymousCookieIdentity(opts: { secret: Buffer; secure: boolean;
     const expected = Buffer.from(sign(`${id}.${issued}`));
     const given = Buffer.from(sig);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-    if (Date.now() - Number(issued) > opts.maxAgeSeconds * 1000) return null;
+    if (now() - Number(issued) > opts.maxAgeSeconds * 1000) return null;
     return id;
   };
   // Every cookie of that name is tried, whatever else the header carries: other cookies of the host
@@ -44,7 +53,7 @@ export function anonymousCookieIdentity(opts: { secret: Buffer; secure: boolean;
       const known = identify(req);
       if (known) return known;
       const id = randomBytes(16).toString('base64url');
-      const issued = String(Date.now());
+      const issued = String(now());
       res.appendHeader(
         'Set-Cookie',
         stringifySetCookie({
