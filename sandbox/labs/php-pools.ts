@@ -178,7 +178,7 @@ true`,
       id: 'pool-a',
       title: 'Le pool du site A est écrit, et php-fpm8.2 -t l’accepte',
       host: 'web',
-      run: `php-fpm8.2 -t 2>&1 | tail -n 1; grep -E '^(user|listen|listen\\.mode) = ' ${poolFile('site-a')}`,
+      run: `php-fpm8.2 -t 2>&1 | grep -o 'test is successful'; grep -E '^(user|listen|listen\\.mode) = ' ${poolFile('site-a')}`,
       expect: { stdoutIncludes: ['test is successful', 'user = site-a', 'listen = /run/php/site-a.sock', 'listen.mode = 0660'] },
       after: 'pool-a',
       diagnoses: [

@@ -98,7 +98,7 @@ test('stuck: the solution of a step is a diff of their file, « Appliquer » ask
     .locator(labSelector(LAB))
     .evaluate((el) => (el as unknown as { reset(o: { confirm: boolean }): Promise<void> }).reset({ confirm: false }));
   await waitState(page, LAB, 'ready');
-  const check = box('remote-502');
+  const check = box('points-at-php');
   await check.locator('.check__solution-button').click();
   const diff = check.locator('.solution__diff');
   await diff.waitFor({ timeout: 120_000 });
@@ -119,7 +119,7 @@ test('stuck: the solution of a step is a diff of their file, « Appliquer » ask
   await apply.click();
   const dialog = page.locator('dialog.solution-dialog');
   await dialog.waitFor();
-  assert.match((await dialog.textContent()) ?? '', /lancer sur web[\s\S]*sed -E -i[\s\S]*nginx -t && service nginx reload/);
+  assert.match((await dialog.textContent()) ?? '', /lancer sur web[\s\S]*sed -E -i[\s\S]*fastcgi_pass   php:9000/);
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Annuler');
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
@@ -148,7 +148,7 @@ test('a change of the learner outside the step: « Appliquer » refuses with the
     .evaluate((el) => (el as unknown as { reset(o: { confirm: boolean }): Promise<void> }).reset({ confirm: false }));
   await waitState(page, LAB, 'ready');
   await connected(page, LAB, 'web');
-  const check = box('remote-502');
+  const check = box('points-at-php');
   const toggle = check.locator('.check__solution-button');
   if ((await toggle.getAttribute('aria-expanded')) === 'true') await toggle.click(); // closed, then opened: loaded again
   await toggle.click();

@@ -93,11 +93,11 @@ describe('nginx-remote: the solution of a step, and applying it', () => {
 
   test('the step’s diff: the learner’s file against the solution’s, and what « Appliquer » will do', async () => {
     const started = performance.now();
-    const first = await solution('remote-502');
+    const first = await solution('points-at-php');
     const firstMs = performance.now() - started;
     assert.equal(first.status, 200, JSON.stringify(first.body));
     const again = performance.now();
-    const view = (await solution('remote-502')).body as unknown as View;
+    const view = (await solution('points-at-php')).body as unknown as View;
     console.log(
       `# figure: « Voir la solution »: first ${Math.round(firstMs)} ms (reference lab), then ${Math.round(performance.now() - again)} ms`,
     );
@@ -110,20 +110,21 @@ describe('nginx-remote: the solution of a step, and applying it', () => {
     assert.deepEqual(changes, ['-fastcgi_pass   127.0.0.1:9000;', '+#fastcgi_pass   127.0.0.1:9000;', '+fastcgi_pass   php:9000;']);
     assert.equal(view.apply.possible, true);
     assert.deepEqual(view.apply.restores, []);
+    // The step is the edit only: the reload is the next check's step (remote-502).
     assert.deepEqual(
       view.apply.runs?.map((r) => r.host),
-      ['web', 'web'],
+      ['web'],
     );
-    assert.match(view.apply.runs![1]!.run, /nginx -t && service nginx reload/);
+    assert.match(view.apply.runs![0]!.run, /^sed -E -i /);
   });
 
   test('a change of the learner outside the step: « Appliquer » refuses and touches nothing', async () => {
     await sh(labId, 'web', `sed -i '1i # mon essai' ${CONF}`);
     const before = await sh(labId, 'web', `md5sum ${CONF}`);
-    const view = (await solution('remote-502')).body as unknown as View;
+    const view = (await solution('points-at-php')).body as unknown as View;
     assert.equal(view.apply.possible, false);
     assert.match(view.apply.reason ?? '', /ligne 1\)/);
-    const refused = await apply('remote-502');
+    const refused = await apply('points-at-php');
     assert.equal(refused.status, 409);
     assert.equal(refused.body?.error, 'apply-refused');
     assert.match(String(refused.body?.message), /ne font pas partie de cette étape/);
@@ -132,13 +133,19 @@ describe('nginx-remote: the solution of a step, and applying it', () => {
 
   test('the learner’s own wrong try at the step is the step’s: applied over it, then the check passes', async () => {
     await sh(labId, 'web', `sed -i -e '1d' -e 's/fastcgi_pass   127.0.0.1:9000;/fastcgi_pass   php:9001;/' ${CONF}`);
-    const view = (await solution('remote-502')).body as unknown as View;
+    const view = (await solution('points-at-php')).body as unknown as View;
     assert.equal(view.apply.possible, true, view.apply.reason);
     assert.deepEqual(view.apply.restores, [{ host: 'web', path: CONF }]);
-    const applied = await apply('remote-502');
+    const applied = await apply('points-at-php');
     assert.deepEqual(applied.body, { ok: true });
+    assert.equal((await check('points-at-php')).body?.ok, true);
+    assert.equal(((await solution('points-at-php')).body as unknown as View).files[0]!.same, true);
+    // Then the next step, the reload: a step without files.
+    assert.deepEqual(((await solution('remote-502')).body as unknown as View).apply.runs, [
+      { host: 'web', run: 'nginx -t && service nginx reload' },
+    ]);
+    assert.deepEqual((await apply('remote-502')).body, { ok: true });
     assert.equal((await check('remote-502')).body?.ok, true);
-    assert.equal(((await solution('remote-502')).body as unknown as View).files[0]!.same, true);
   });
 
   test('a step without files (start PHP-FPM): applied, the page check passes; the start state has nothing to apply', async () => {
