@@ -119,7 +119,7 @@ test('stuck: the solution of a step is a diff of their file, « Appliquer » ask
   await apply.click();
   const dialog = page.locator('dialog.solution-dialog');
   await dialog.waitFor();
-  assert.match((await dialog.textContent()) ?? '', /lancer sur web[\s\S]*sed -E -i[\s\S]*fastcgi_pass   php:9000/);
+  assert.match((await dialog.textContent()) ?? '', /lancer sur web[\s\S]*sed -E -i[\s\S]*fastcgi_pass +php:9000/);
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Annuler');
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
