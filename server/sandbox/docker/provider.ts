@@ -1,18 +1,17 @@
 // The Docker provider: a lab is one internal bridge network plus one hardened container per host.
-// Works with the Docker Engine API and Podman's Docker-compatible socket (docs/providers.md).
+// Works with the Docker Engine API and Podman's Docker-compatible socket (docs/providers.md). A façade:
+// creation is create.ts, finding, claiming and removing labs is inventory.ts, commands and terminals are
+// exec.ts; what stays here is the engine connection, the host firewall, connect and health.
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import type { Lab, LabHost } from '../../../sandbox/labs/schema.ts';
+import type { Lab } from '../../../sandbox/labs/schema.ts';
 import { labImageTag } from '../../../sandbox/image/tag.ts';
 import type { Config } from '../../config.ts';
 import {
   assertLabId,
   EngineError,
   HostNotFoundError,
-  LabClaimedError,
-  LabCreateError,
   LabNotFoundError,
   type CreationPhase,
   type ExecOptions,
@@ -26,42 +25,16 @@ import {
   type TerminalOptions,
   type TerminalSession,
 } from '../provider.ts';
-import { readSeededFiles, tarOf } from './archive.ts';
 import { CAPTURE_LABEL, startCapture } from './capture.ts';
-import { bounded, closeEngine, connectEngine, engineMessage, isConflict, isNotFound, statusCode } from './engine.ts';
+import { DEFAULT_FILES_ROOT, HOST_NAME, LabCreation } from './create.ts';
+import { bounded, closeEngine, connectEngine, engineMessage, statusCode } from './engine.ts';
 import { hangUpStrayShells, openShell, runCommand } from './exec.ts';
 import { ensureHostFirewall, firewallInPlace } from './firewall.ts';
-import { cpuCap, hostContainerSpec, isStorageQuotaUnsupported } from './host-spec.ts';
-import {
-  assembleLabs,
-  bridgeName,
-  claimName,
-  containerName,
-  LABEL,
-  labelFilter,
-  labLabels,
-  mine,
-  naming,
-  networkName,
-  type Naming,
-} from './labels.ts';
-import { writableDirs, type WritableDir } from './rootfs.ts';
-import { prepareScript, type PreparePlan } from './prepare.ts';
-import { startAndPrepare } from './start-host.ts';
-import { pickSubnet } from './subnets.ts';
+import { LabInventory } from './inventory.ts';
+import { containerName, labelFilter, mine, naming, networkName, type Naming } from './labels.ts';
 
-const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 /** how long a host's address is used without asking the engine again */
 const ADDRESS_TTL_MS = 5000;
-
-/** Like Promise.all, but waits for every call to settle before failing: nothing runs on after a failure. */
-async function settled<T>(calls: Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(calls);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
-}
-const DEFAULT_FILES_ROOT = fileURLToPath(new URL('../../../sandbox/labs/files/', import.meta.url));
 
 export interface DockerProviderOptions {
   config: Config;
@@ -73,30 +46,19 @@ export interface DockerProviderOptions {
   log?: (message: string) => void;
 }
 
-interface HostPlan {
-  host: LabHost;
-  image: string;
-  name: string;
-  /** read-only root filesystem: the writable directories */
-  writable: WritableDir[] | undefined;
-  prepare: PreparePlan;
-}
-
 export class DockerProvider implements SandboxProvider {
   readonly name = 'docker';
   readonly #docker: Docker;
   readonly #config: Config;
   readonly #naming: Naming;
-  readonly #images: (logical: string) => string;
-  readonly #filesRoot: string;
   readonly #log: (message: string) => void;
   readonly #warnings = new Set<string>();
+  readonly #inventory: LabInventory;
+  readonly #creation: LabCreation;
   /** ids of the terminals opened here and still running */
   readonly #terminals = new Set<string>();
   /** container name → its address on the lab network, with when it was asked (see #address) */
   readonly #addresses = new Map<string, { address: string; at: number }>();
-  /** unknown until the first creation tries it (writable root filesystem mode only) */
-  #storageQuota: boolean | undefined;
   #initialized: Promise<void> | undefined;
   #firewallInstalled = false;
 
@@ -104,12 +66,20 @@ export class DockerProvider implements SandboxProvider {
     this.#config = options.config;
     this.#docker = options.docker ?? connectEngine();
     this.#naming = naming(options.config.test, options.config.scope);
-    let defaultImage: string | undefined;
-    this.#images =
-      options.images ?? ((logical) => (logical === 'atelier-lab' ? (defaultImage ??= options.config.image ?? labImageTag()) : logical));
-    this.#filesRoot = options.filesRoot ?? DEFAULT_FILES_ROOT;
     this.#log = options.log ?? ((m) => console.error(`[docker-provider] ${m}`));
-    if (this.#config.host.rootfs === 'writable') this.#storageQuota = undefined;
+    let defaultImage: string | undefined;
+    this.#inventory = new LabInventory(this.#docker, this.#naming, this.#t.engineMs);
+    this.#creation = new LabCreation({
+      docker: this.#docker,
+      config: this.#config,
+      naming: this.#naming,
+      inventory: this.#inventory,
+      images:
+        options.images ?? ((logical) => (logical === 'atelier-lab' ? (defaultImage ??= options.config.image ?? labImageTag()) : logical)),
+      filesRoot: options.filesRoot ?? DEFAULT_FILES_ROOT,
+      warn: (m) => this.#warn(m),
+      log: this.#log,
+    });
   }
 
   /** ping and version take options (an AbortSignal) that the type definitions leave out */
@@ -148,250 +118,42 @@ export class DockerProvider implements SandboxProvider {
     this.#warnings.add(message);
   }
 
-  // ---------------------------------------------------------------- create
+  // ---------------------------------------------------------------- labs (create.ts, inventory.ts)
 
-  async createLab(spec: LabSpec): Promise<LabInfo> {
-    return this.#create(spec, new Date());
+  createLab(spec: LabSpec): Promise<LabInfo> {
+    return this.#creation.create(spec, new Date());
   }
 
-  async #create(spec: LabSpec, createdAt: Date): Promise<LabInfo> {
-    assertLabId(spec.labId);
-    const labId = spec.labId;
-    if (spec.pooled && spec.owner !== '') throw new RangeError('a pool lab has no owner until it is claimed');
-    const labels = labLabels(this.#naming, {
-      labId,
-      owner: spec.owner,
-      definitionId: spec.definition.id,
-      createdAt,
-      expiresAt: spec.expiresAt,
-      pooled: spec.pooled,
-    });
-    const state = { aborted: false };
-    const work = this.#build(spec, labels, state);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new EngineError(`lab creation took longer than ${this.#t.createMs} ms`)), this.#t.createMs);
-    });
-    try {
-      await Promise.race([work, deadline]);
-      const info = await this.getLab(labId);
-      if (info?.state !== 'ready') throw new EngineError(`lab ${labId} is ${info?.state ?? 'gone'} right after creation`);
-      return info;
-    } catch (err) {
-      state.aborted = true;
-      // Every step is bounded, so the work settles; then nothing of it is left behind.
-      await work.catch(() => {});
-      await this.destroyLab(labId).catch((e) => this.#log(`cleanup of ${labId} failed: ${engineMessage(e)}`));
-      if (err instanceof LabCreateError) throw err;
-      throw new LabCreateError(`lab ${spec.definition.id} could not be created: ${engineMessage(err)}`, { cause: err });
-    } finally {
-      clearTimeout(timer);
-    }
+  listLabs(filter: LabFilter = {}): Promise<LabInfo[]> {
+    return this.#inventory.list(filter);
   }
 
-  async #build(spec: LabSpec, labels: Record<string, string>, state: { aborted: boolean }): Promise<void> {
-    const step = () => {
-      if (state.aborted) throw new EngineError('creation aborted');
-    };
-    const plans = await this.#plan(spec);
-    step();
-    spec.progress?.('network');
-    const network = await this.#createNetwork(
-      spec.labId,
-      labels,
-      spec.definition.hosts.map((h) => h.name),
-    );
-    step();
-    // Every host is created before any starts (a missing image fails before anything runs); then all
-    // start at once, each prepared by its own init, whose boot waits until every host's name resolves.
-    spec.progress?.('containers');
-    const containers = await settled(plans.map((p) => this.#createContainer(p, network, labels)));
-    step();
-    spec.progress?.('services');
-    await settled(plans.map((p, i) => this.#startAndPrepare(containers[i]!, p, spec.definition.id)));
+  getLab(labId: string): Promise<LabInfo | undefined> {
+    return this.#inventory.get(labId);
   }
 
-  /** Everything that can fail without the engine is checked first (files, names, the preparation). */
-  async #plan(spec: LabSpec): Promise<HostPlan[]> {
-    const readonly = this.#config.host.rootfs === 'readonly';
-    return settled(
-      spec.definition.hosts.map(async (host) => {
-        if (!HOST_NAME.test(host.name)) throw new LabCreateError(`bad host name ${JSON.stringify(host.name)}`);
-        const files = await readSeededFiles(host, this.#filesRoot).catch((err) => {
-          throw new LabCreateError((err as Error).message, { cause: err });
-        });
-        const writable = readonly ? writableDirs(host, this.#config.host.writable, this.#config.host.seedDirMb) : undefined;
-        const prepare = prepareScript({
-          fill: (writable ?? []).map((d) => d.path),
-          // Without CHOWN the copies belong to root (the host's root could not give them away either).
-          keepOwners: host.capabilities.includes('CHOWN'),
-          seeded: files.length > 0 ? await tarOf(files) : undefined,
-          peers: spec.definition.hosts.map((h) => h.name),
-          boot: host.boot,
-          commandTimeoutMs: this.#t.execMs,
-        });
-        return { host, image: this.#images(host.image), name: containerName(this.#naming, spec.labId, host.name), writable, prepare };
-      }),
-    );
+  claimLab(labId: string, owner: string, expiresAt: Date): Promise<LabInfo> {
+    return this.#inventory.claim(labId, owner, expiresAt);
   }
 
-  async #createNetwork(labId: string, labels: Record<string, string>, hosts: string[]): Promise<string> {
-    const name = networkName(this.#naming, labId);
-    for (let attempt = 1; ; attempt++) {
-      const used = await bounded('network list', this.#t.engineMs, (signal) => this.#docker.listNetworks({ abortSignal: signal } as {}));
-      const subnets = used.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => (c as { Subnet?: string }).Subnet ?? '')).filter(Boolean);
-      const { subnet, gateway } = pickSubnet(this.#config.network.subnetPool, this.#config.network.subnetPrefix, subnets);
-      try {
-        await bounded('network create', this.#t.engineMs, (signal) =>
-          this.#docker.createNetwork({
-            Name: name,
-            Driver: 'bridge',
-            Internal: true,
-            CheckDuplicate: true,
-            EnableIPv6: false,
-            Labels: { ...labels, [LABEL.hosts]: hosts.join(',') },
-            Options: {
-              'com.docker.network.bridge.name': bridgeName(labId),
-              'com.docker.network.bridge.enable_icc': 'true',
-              'com.docker.network.bridge.enable_ip_masquerade': 'false',
-            },
-            IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway }] },
-            abortSignal: signal,
-          } as Docker.NetworkCreateOptions),
-        );
-        return name;
-      } catch (err) {
-        // Another lab took the same slice meanwhile: pick again.
-        if (attempt < 5 && /overlap/i.test(engineMessage(err))) continue;
-        throw err;
-      }
-    }
-  }
-
-  async #createContainer(plan: HostPlan, network: string, labels: Record<string, string>): Promise<Docker.Container> {
-    const create = (storageQuota: boolean) =>
-      bounded(`create container ${plan.name}`, this.#t.engineMs, (signal) =>
-        this.#docker.createContainer({
-          ...hostContainerSpec({
-            host: plan.host,
-            image: plan.image,
-            name: plan.name,
-            network,
-            labels,
-            limits: this.#config.host,
-            writable: plan.writable,
-            storageQuota,
-          }),
-          abortSignal: signal,
-        }),
-      );
-    const tryQuota = this.#config.host.rootfs === 'writable' && this.#storageQuota !== false;
-    try {
-      const c = await create(tryQuota);
-      if (tryQuota) this.#storageQuota = true;
-      return c;
-    } catch (err) {
-      if (isNotFound(err)) throw new LabCreateError(`image ${plan.image} not found (build it: npm run image)`, { cause: err });
-      if (tryQuota && isStorageQuotaUnsupported(err)) {
-        this.#storageQuota = false;
-        this.#warn(
-          `the storage driver has no per-container quota (${engineMessage(err)}): the writable layer of labs is unbounded; use ATELIER_LAB_ROOTFS=readonly`,
-        );
-        return create(false);
-      }
-      throw err;
-    }
-  }
-
-  /** Starts a host and waits for its init to prepare it; a failure names the step and shows its output. */
-  async #startAndPrepare(container: Docker.Container, plan: HostPlan, definitionId: string): Promise<void> {
-    const outcome = await startAndPrepare(this.#docker, container, plan.prepare, this.#t.engineMs);
-    if (outcome.ok) {
-      const cap = cpuCap(this.#config.host);
-      if (cap) await bounded('container update (CPU cap)', this.#t.engineMs, (signal) => container.update({ ...cap, abortSignal: signal }));
-      return;
-    }
-    const output = outcome.output.split('\n').slice(-15).join('\n');
-    const timedOut = outcome.exitCode === 124 || outcome.exitCode === 137 || outcome.timedOut;
-    if (typeof outcome.step === 'number') {
-      throw new LabCreateError(
-        `lab ${definitionId}: boot command of host ${plan.host.name} failed (exit ${outcome.exitCode}${timedOut ? ', timed out' : ''}): ${plan.host.boot[outcome.step]}\n${output}`,
-      );
-    }
-    const what = {
-      files: 'copying files',
-      network: 'the other hosts never appeared on the network',
-      unknown: timedOut ? 'no answer' : 'the host stopped',
-    }[outcome.step];
-    throw new LabCreateError(
-      `lab ${definitionId}: preparing host ${plan.host.name} failed (${what}${outcome.exitCode >= 0 ? `, exit ${outcome.exitCode}` : ''}${timedOut ? ', timed out' : ''})\n${output}`,
-    );
-  }
-
-  // ---------------------------------------------------------------- find
-
-  async listLabs(filter: LabFilter = {}): Promise<LabInfo[]> {
-    const found = await this.#find({ [LABEL.owner]: filter.owner, [LABEL.labId]: filter.labId, [LABEL.lab]: filter.definitionId });
-    // A pool lab's own objects keep an empty owner: its claim marker (found above by owner) names it,
-    // so its objects come by lab id.
-    const claimed = [...new Set(found.others.filter((o) => o.labels[LABEL.claim] === '1').map((o) => o.labels[LABEL.labId]!))].filter(
-      (id) => !found.networks.some((n) => n.labels[LABEL.labId] === id),
-    );
-    for (const more of await Promise.all(claimed.map((id) => this.#find({ [LABEL.labId]: id })))) {
-      found.networks.push(...more.networks);
-      found.containers.push(...more.containers);
-      found.others.push(...more.others.filter((o) => o.labels[LABEL.claim] !== '1'));
-    }
-    return assembleLabs(found.networks, found.containers, found.others);
-  }
-
-  /** The lab objects (networks, containers, volumes) whose labels match. */
-  async #find(labels: Record<string, string | undefined>) {
-    const filters = labelFilter(this.#naming, labels);
-    const [networks, containers, volumes] = await Promise.all([
-      bounded('network list', this.#t.engineMs, (signal) => this.#docker.listNetworks({ filters, abortSignal: signal } as {})),
-      bounded('container list', this.#t.engineMs, (signal) =>
-        this.#docker.listContainers({ all: true, filters, abortSignal: signal } as Docker.ContainerListOptions),
-      ),
-      bounded('volume list', this.#t.engineMs, (signal) => this.#docker.listVolumes({ filters, abortSignal: signal } as {})),
-    ]);
-    return {
-      networks: networks.filter((n) => mine(this.#naming, n.Labels)).map((n) => ({ labels: n.Labels ?? {} })),
-      containers: containers.filter((c) => mine(this.#naming, c.Labels)).map((c) => ({ labels: c.Labels, state: c.State })),
-      // Volumes left behind by an interrupted removal make a partial lab, so the reaper finds them too.
-      others: (volumes.Volumes ?? []).filter((v) => mine(this.#naming, v.Labels ?? undefined)).map((v) => ({ labels: v.Labels ?? {} })),
-    };
-  }
-
-  async claimLab(labId: string, owner: string, expiresAt: Date): Promise<LabInfo> {
-    assertLabId(labId);
-    if (!owner) throw new RangeError('claimLab needs an owner');
+  async resetLab(labId: string, definition: Lab, progress?: (phase: CreationPhase) => void): Promise<LabInfo> {
     const lab = await this.getLab(labId);
     if (!lab) throw new LabNotFoundError(labId);
-    if (!lab.pooled || lab.state !== 'ready') throw new LabClaimedError(labId);
-    const createdAt = new Date();
-    const labels: Record<string, string> = {
-      ...labLabels(this.#naming, { labId, owner, definitionId: lab.definitionId, createdAt, expiresAt }),
-      [LABEL.claim]: '1',
-    };
-    // Creating a volume that exists returns it: the first claim's labels win, a second one sees them.
-    const volume = await bounded('claim volume create', this.#t.engineMs, (signal) =>
-      this.#docker.createVolume({ Name: claimName(this.#naming, labId), Labels: labels, abortSignal: signal } as {}),
-    );
-    const recorded =
-      (await bounded('claim volume inspect', this.#t.engineMs, (signal) => volume.inspect({ abortSignal: signal } as {}))).Labels ?? {};
-    if (recorded[LABEL.owner] !== owner || recorded[LABEL.created] !== labels[LABEL.created]) throw new LabClaimedError(labId);
-    return { ...lab, owner, createdAt, expiresAt, pooled: false };
+    await this.destroyLab(labId);
+    return this.#creation.create({ labId, owner: lab.owner, definition, expiresAt: lab.expiresAt, progress }, lab.createdAt);
   }
 
-  async getLab(labId: string): Promise<LabInfo | undefined> {
+  async destroyLab(labId: string): Promise<void> {
     try {
       assertLabId(labId);
     } catch {
-      return undefined;
+      return;
     }
-    return (await this.listLabs({ labId }))[0];
+    for (const name of this.#addresses.keys()) if (name.startsWith(containerName(this.#naming, labId, ''))) this.#addresses.delete(name);
+    await this.#inventory.destroy(labId);
   }
+
+  // ---------------------------------------------------------------- use
 
   /** The container of a host (not asked of the engine: a missing one fails the call that uses it). */
   #container(labId: string, host: string): string {
@@ -410,8 +172,6 @@ export class DockerProvider implements SandboxProvider {
       throw err;
     };
   }
-
-  // ---------------------------------------------------------------- use
 
   async exec(labId: string, host: string, command: string, options: ExecOptions = {}): Promise<ExecResult> {
     return runCommand(this.#docker, this.#container(labId, host), command, {
@@ -508,70 +268,11 @@ export class DockerProvider implements SandboxProvider {
     });
   }
 
-  // ---------------------------------------------------------------- reset, destroy
-
-  async resetLab(labId: string, definition: Lab, progress?: (phase: CreationPhase) => void): Promise<LabInfo> {
-    const lab = await this.getLab(labId);
-    if (!lab) throw new LabNotFoundError(labId);
-    await this.destroyLab(labId);
-    return this.#create({ labId, owner: lab.owner, definition, expiresAt: lab.expiresAt, progress }, lab.createdAt);
-  }
-
-  async destroyLab(labId: string): Promise<void> {
-    try {
-      assertLabId(labId);
-    } catch {
-      return;
-    }
-    for (const name of this.#addresses.keys()) if (name.startsWith(containerName(this.#naming, labId, ''))) this.#addresses.delete(name);
-    const filters = labelFilter(this.#naming, { [LABEL.labId]: labId });
-    const ignoreGone = (err: unknown) => {
-      if (!isNotFound(err) && !isConflict(err)) throw err;
-    };
-    const containers = await bounded('container list', this.#t.engineMs, (signal) =>
-      this.#docker.listContainers({ all: true, filters, abortSignal: signal } as Docker.ContainerListOptions),
-    );
-    await Promise.all(
-      containers
-        .filter((c) => mine(this.#naming, c.Labels))
-        .map((c) =>
-          bounded('container remove', this.#t.engineMs, (signal) =>
-            this.#docker.getContainer(c.Id).remove({ force: true, v: true, abortSignal: signal } as {}),
-          ).catch(ignoreGone),
-        ),
-    );
-    const networks = await bounded('network list', this.#t.engineMs, (signal) =>
-      this.#docker.listNetworks({ filters, abortSignal: signal } as {}),
-    );
-    await Promise.all(
-      networks
-        .filter((n) => mine(this.#naming, n.Labels))
-        .map((n) =>
-          bounded('network remove', this.#t.engineMs, (signal) =>
-            this.#docker.getNetwork(n.Id).remove({ abortSignal: signal } as {}),
-          ).catch(ignoreGone),
-        ),
-    );
-    // Anonymous volumes go with their container (v: true); this catches any left by an interrupted removal.
-    const volumes = await bounded('volume list', this.#t.engineMs, (signal) =>
-      this.#docker.listVolumes({ filters, abortSignal: signal } as {}),
-    );
-    await Promise.all(
-      (volumes.Volumes ?? [])
-        .filter((v) => mine(this.#naming, v.Labels ?? undefined))
-        .map((v) =>
-          bounded('volume remove', this.#t.engineMs, (signal) =>
-            this.#docker.getVolume(v.Name).remove({ abortSignal: signal } as {}),
-          ).catch(ignoreGone),
-        ),
-    );
-  }
-
   // ---------------------------------------------------------------- health
 
   async healthy(): Promise<ProviderHealth> {
     const warnings = [...this.#warnings];
-    if (this.#config.host.rootfs === 'writable' && this.#storageQuota !== true) {
+    if (this.#config.host.rootfs === 'writable' && this.#creation.storageQuota !== true) {
       warnings.push('writable layer of labs is not bounded (no storage quota on this driver yet seen working)');
     }
     // Rules installed at start can be flushed later (firewall reload, another tool): look again.
