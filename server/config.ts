@@ -158,8 +158,12 @@ const EnvSchema = z.object({
   ATELIER_LAB_POOL: poolSizes,
 });
 
-export interface Config {
-  provider: 'docker' | 'kubernetes';
+/**
+ * What a provider is built with: where the engine is, this backend's marks on labs, each host's limits,
+ * and the bounds of engine calls. `dockerHost`, `network` and `firewall` are the Docker provider's own;
+ * the Kubernetes provider adds its settings from server/sandbox/kubernetes/settings.ts.
+ */
+export interface EngineSettings {
   dockerHost: string | undefined;
   test: boolean;
   scope: string | undefined;
@@ -186,6 +190,10 @@ export interface Config {
   image: string | undefined;
   firewall: 'auto' | 'required' | 'off';
   timeouts: { engineMs: number; createMs: number; execMs: number };
+}
+
+/** What the lab manager is built with, whatever the engine: its limits (LabLimits) and the warm pool. */
+export interface ManagerSettings {
   labs: {
     maxLabs: number;
     idleMs: number;
@@ -196,6 +204,10 @@ export interface Config {
   };
   /** definition id (or "*") → labs kept ready */
   pool: Record<string, number>;
+}
+
+export interface Config extends EngineSettings, ManagerSettings {
+  provider: 'docker' | 'kubernetes';
 }
 
 export class ConfigError extends Error {

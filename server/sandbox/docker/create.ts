@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import type { LabHost } from '../../../sandbox/labs/schema.ts';
-import type { Config } from '../../config.ts';
+import type { EngineSettings } from '../../config.ts';
 import { assertLabId, EngineError, LabCreateError, type LabInfo, type LabSpec } from '../provider.ts';
 import { readSeededFiles, tarOf } from './archive.ts';
 import { bounded, engineMessage, isNotFound } from './engine.ts';
@@ -21,7 +21,7 @@ export const DEFAULT_FILES_ROOT = fileURLToPath(new URL('../../../sandbox/labs/f
 
 export interface LabCreationOptions {
   docker: Docker;
-  config: Config;
+  config: EngineSettings;
   naming: Naming;
   inventory: LabInventory;
   /** logical image name of a host → image tag */

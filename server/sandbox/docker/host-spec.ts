@@ -3,7 +3,7 @@
 // (its lab's internal network, reachable by its host name).
 import type Docker from 'dockerode';
 import type { LabHost } from '../../../sandbox/labs/schema.ts';
-import type { Config } from '../../config.ts';
+import type { EngineSettings } from '../../config.ts';
 import { LABEL } from './labels.ts';
 import { tmpfsOptions, type WritableDir } from './rootfs.ts';
 
@@ -13,7 +13,7 @@ export interface HostSpecInput {
   name: string;
   network: string;
   labels: Record<string, string>;
-  limits: Config['host'];
+  limits: EngineSettings['host'];
   /** read-only root filesystem: these directories are writable (bounded tmpfs) */
   writable: WritableDir[] | undefined;
   /** writable layer quota, only when the storage driver supports it */
@@ -83,7 +83,7 @@ export function hostContainerSpec(input: HostSpecInput): Docker.ContainerCreateO
 }
 
 /** The host's CPU cap, applied by an update once its preparation is done (none when 0). */
-export const cpuCap = (limits: Config['host']): { NanoCpus: number } | undefined =>
+export const cpuCap = (limits: EngineSettings['host']): { NanoCpus: number } | undefined =>
   limits.nanoCpus > 0 ? { NanoCpus: limits.nanoCpus } : undefined;
 
 /** A Docker error that means "this storage driver cannot do per-container quotas". */

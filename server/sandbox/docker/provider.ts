@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Lab } from '../../../sandbox/labs/schema.ts';
 import { labImageTag } from '../../../sandbox/image/tag.ts';
-import type { Config } from '../../config.ts';
+import type { EngineSettings } from '../../config.ts';
 import {
   assertLabId,
   EngineError,
@@ -37,7 +37,7 @@ import { containerName, labelFilter, mine, naming, networkName, type Naming } fr
 const ADDRESS_TTL_MS = 5000;
 
 export interface DockerProviderOptions {
-  config: Config;
+  config: EngineSettings;
   /** logical image name of a host → image tag (default: "atelier-lab" → the tag sandbox/image builds) */
   images?: (logical: string) => string;
   /** where seeded files are read (default sandbox/labs/files) */
@@ -49,7 +49,7 @@ export interface DockerProviderOptions {
 export class DockerProvider implements SandboxProvider {
   readonly name = 'docker';
   readonly #docker: Docker;
-  readonly #config: Config;
+  readonly #config: EngineSettings;
   readonly #naming: Naming;
   readonly #log: (message: string) => void;
   readonly #warnings = new Set<string>();

@@ -4,7 +4,7 @@
 // calls the API; tests/unit/kubernetes-manifests.test.ts checks them as data and against the schemas.
 import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { LabHost } from '../../../sandbox/labs/schema.ts';
-import type { Config } from '../../config.ts';
+import type { EngineSettings } from '../../config.ts';
 import { writableDirs } from '../docker/rootfs.ts';
 import { identityAnnotations, LABEL, type LabIdentity, labLabels, labName, type Naming, podName, prepareName } from './labels.ts';
 import type { KubernetesSettings } from './settings.ts';
@@ -19,7 +19,7 @@ export const MAX_PREPARE_BYTES = 900 * 1024;
 export interface LabManifestInput {
   naming: Naming;
   settings: KubernetesSettings;
-  limits: Config['host'];
+  limits: EngineSettings['host'];
   identity: LabIdentity;
   hosts: LabHost[];
   /** logical image → image reference */

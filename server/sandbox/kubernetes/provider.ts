@@ -8,7 +8,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import { connect as tcpConnect } from 'node:net';
 import { CoreV1Api, KubeConfig, Log, NetworkingV1Api, PatchStrategy, setHeaderOptions, VersionApi } from '@kubernetes/client-node';
 import { labImageTag } from '../../../sandbox/image/tag.ts';
-import type { Config } from '../../config.ts';
+import type { EngineSettings } from '../../config.ts';
 import { readSeededFiles, tarOf } from '../docker/archive.ts';
 import { type PreparePlan, prepareOutcome, prepareScript } from '../docker/prepare.ts';
 import {
@@ -42,7 +42,7 @@ const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const DEFAULT_FILES_ROOT = fileURLToPath(new URL('../../../sandbox/labs/files/', import.meta.url));
 
 export interface KubernetesProviderOptions {
-  config: Config;
+  config: EngineSettings;
   settings: KubernetesSettings;
   /** default: KUBECONFIG, else the in-cluster service account */
   kubeConfig?: KubeConfig;
@@ -52,7 +52,7 @@ export interface KubernetesProviderOptions {
 
 export class KubernetesProvider implements SandboxProvider {
   readonly name = 'kubernetes';
-  readonly #config: Config;
+  readonly #config: EngineSettings;
   readonly #settings: KubernetesSettings;
   readonly #naming: Naming;
   readonly #kc: KubeConfig;
