@@ -252,10 +252,8 @@ export class LabManager {
   async #createPooled(definitionId: string): Promise<string | null> {
     const definition = this.#definition(definitionId);
     const labId = newLabId();
-    // Counted before it is reserved, with one place to spare: a learner arriving meanwhile always
-    // finds the place the pool leaves (a reservation first would turn them away for a lab nobody uses).
-    if (!(await this.#hasRoom(labId, 1))) return null;
-    this.#busy.add(labId);
+    // With one place to spare: a learner arriving meanwhile always finds the place the pool leaves.
+    if (!(await this.#reserve(labId, 1))) return null;
     try {
       await this.#queue.run('pool', () =>
         this.#provider.createLab({
@@ -277,16 +275,14 @@ export class LabManager {
 
   async #create(owner: string, definition: Lab, start: StartTracker): Promise<LabInfo> {
     const labId = start.labId;
-    // Reserved before counting, so that two creations at once cannot both take the last place.
-    this.#busy.add(labId);
+    if (!(await this.#reserve(labId))) {
+      await this.reap();
+      // A learner goes before labs prepared ahead for others: give up a pool lab of another kind.
+      const spare = (await this.#hasRoom(labId)) ? undefined : this.#pool.takeOther(definition.id);
+      if (spare) await this.#remove(spare, 'room for a learner');
+      if (!(await this.#reserve(labId))) throw new NoRoomError(this.#limits.maxLabs);
+    }
     try {
-      if (!(await this.#hasRoom(labId))) {
-        await this.reap();
-        // A learner goes before labs prepared ahead for others: give up a pool lab of another kind.
-        const spare = (await this.#hasRoom(labId)) ? undefined : this.#pool.takeOther(definition.id);
-        if (spare) await this.#remove(spare, 'room for a learner');
-        if (!(await this.#hasRoom(labId))) throw new NoRoomError(this.#limits.maxLabs);
-      }
       const lab = await this.#queue.run(
         'learner',
         () =>
@@ -310,10 +306,27 @@ export class LabManager {
 
   /** Labs in the engine plus creations under way here (each counted once), and `spare` places, fit under the cap. */
   async #hasRoom(labId: string, spare = 0): Promise<boolean> {
-    const ids = new Set((await this.#provider.listLabs()).map((l) => l.labId));
+    const inEngine = (await this.#provider.listLabs()).map((l) => l.labId);
+    return this.#fits(inEngine, labId, spare);
+  }
+
+  #fits(inEngine: string[], labId: string, spare: number): boolean {
+    const ids = new Set(inEngine);
     for (const id of this.#busy) ids.add(id);
     ids.add(labId);
     return ids.size + spare <= this.#limits.maxLabs;
+  }
+
+  /**
+   * Takes a place under the cap for a creation (it is then busy until the caller lets it go): the count
+   * and the reservation happen together, after the engine's listing, so two creations at once can
+   * neither both take the last place nor turn each other away with a place still free.
+   */
+  async #reserve(labId: string, spare = 0): Promise<boolean> {
+    const inEngine = (await this.#provider.listLabs()).map((l) => l.labId);
+    if (!this.#fits(inEngine, labId, spare)) return false;
+    this.#busy.add(labId);
+    return true;
   }
 
   /** Back to the start state: every host recreated (same lab id and expiry). */
