@@ -13,8 +13,10 @@ import { inlineScriptHashes, siteHeaders } from './http/site-policy.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const settings = webSettings(process.env, root);
-const site = staticSite(resolve(root, 'dist'));
-const scriptHashes = inlineScriptHashes(resolve(root, 'dist'));
+// ATELIER_SITE_DIR: another build of the site (the pages benchmark serves an older one beside it).
+const siteDir = resolve(root, process.env.ATELIER_SITE_DIR ?? 'dist');
+const site = staticSite(siteDir);
+const scriptHashes = inlineScriptHashes(siteDir);
 const labs = await startLabs();
 const backend = createBackend(labs.access, settings, await openProgressStore(settings), console.error, fastcgiAccess(labs));
 

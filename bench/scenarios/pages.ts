@@ -1,6 +1,9 @@
 // Scenario 6, pages: bytes of the chapter page on first load (bench/pages.ts: HTML, CSS, JS, compressed),
 // the lab panel's weight (bench/lab-bundle.ts), and Lighthouse (the `lighthouse` package driving
 // Debian's Chromium through chrome-launcher) on the chapter page served by the real server, mobile.
+// ATELIER_BENCH_PAGES_BASELINE=<dir>: an older build of the site (`astro build --outDir <dir>`), served by a
+// second server and measured in the same run, its Lighthouse runs alternating with the current build's:
+// on a loaded machine only a same-run comparison says whether a change helped.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -31,6 +34,9 @@ interface LighthouseRun {
   scores: Record<string, number | null>;
   failing: { category: string; id: string; title: string; score: number | null; displayValue?: string; items?: unknown[] }[];
   metrics: Record<string, number | undefined>;
+  /** Lighthouse's main-thread breakdown, ms by group (styleLayout, parseHTML, scriptEvaluation…) */
+  mainThread: Record<string, number>;
+  domElements: number | undefined;
   warnings: string[];
 }
 
@@ -75,6 +81,12 @@ async function lighthouseRun(url: string): Promise<LighthouseRun> {
         cls: num('cumulative-layout-shift'),
         speedIndexMs: num('speed-index'),
       },
+      mainThread: Object.fromEntries(
+        (
+          (lhr.audits['mainthread-work-breakdown']?.details as { items?: { group: string; duration: number }[] } | undefined)?.items ?? []
+        ).map((i) => [i.group, Math.round(i.duration)]),
+      ),
+      domElements: lhr.audits['dom-size-insight']?.numericValue ?? lhr.audits['dom-size']?.numericValue,
       warnings: lhr.runWarnings,
     };
   } finally {
@@ -107,26 +119,43 @@ export const scenario: Scenario = {
     if (!chapter) throw new Error(`bench/pages.ts did not measure ${CHAPTER}`);
     const larger = (s: { gzip: number; brotli: number }) => Math.max(s.gzip, s.brotli);
 
-    const runs = quick ? 1 : 3;
+    // Five runs each: on a shared machine one run's Total Blocking Time varies several times over.
+    const runs = quick ? 1 : 5;
+    const baselineDir = process.env.ATELIER_BENCH_PAGES_BASELINE;
+    if (baselineDir && !existsSync(resolve(baselineDir, CHAPTER.slice(1), 'index.html')))
+      throw new Error(`ATELIER_BENCH_PAGES_BASELINE=${baselineDir}: no built chapter ${CHAPTER} there`);
     const lighthouse: LighthouseRun[] = [];
+    const baseline: LighthouseRun[] = [];
     let lighthouseError: string | undefined;
     if (!existsSync(CHROMIUM)) lighthouseError = `${CHROMIUM} is not installed (apt-get install chromium)`;
     else {
       const server = await startBenchServer('pages', { ATELIER_LAB_POOL: '' });
+      const old = baselineDir
+        ? await startBenchServer('pages-old', { ATELIER_LAB_POOL: '', ATELIER_SITE_DIR: resolve(baselineDir) })
+        : undefined;
       try {
         for (let i = 0; i < runs; i++) {
-          log(`Lighthouse ${i + 1}/${runs} on ${CHAPTER}`);
+          log(`Lighthouse ${i + 1}/${runs} on ${CHAPTER}${old ? ', then on the baseline build' : ''}`);
           lighthouse.push(await lighthouseRun(`${server.url}${CHAPTER}`));
+          if (old) baseline.push(await lighthouseRun(`${old.url}${CHAPTER}`));
         }
       } catch (err) {
         lighthouseError = `Lighthouse could not run: ${(err as Error).message}`;
       } finally {
         await server.stop();
+        await old?.stop();
       }
     }
     if (lighthouseError) notes.push(lighthouseError);
 
-    const score = (c: string) => (lighthouse.length === 0 ? null : summarize(lighthouse.map((r) => r.scores[c] ?? 0)).p50);
+    const median = (list: LighthouseRun[], of: (r: LighthouseRun) => number | undefined) => {
+      const values = list.map(of).filter((v): v is number => v !== undefined);
+      return values.length === 0 ? null : summarize(values).p50;
+    };
+    const score = (c: string) => median(lighthouse, (r) => r.scores[c] ?? 0);
+    const withBaseline = (of: (r: LighthouseRun) => number | undefined) =>
+      baseline.length > 0 ? { value: median(lighthouse, of), baseline: median(baseline, of) } : { value: median(lighthouse, of) };
+    const styleLayout = (r: LighthouseRun) => r.mainThread.styleLayout ?? 0;
     const figures: Figure[] = [
       {
         name: `chapter page ${CHAPTER}, first load (HTML + CSS + JS), compressed`,
@@ -144,12 +173,27 @@ export const scenario: Scenario = {
         (c): Figure => ({
           name: `Lighthouse ${c} (mobile${runs > 1 ? `, median of ${runs}` : ''})`,
           value: score(c),
+          ...(c === 'performance' && baseline.length > 0 ? { baseline: median(baseline, (r) => r.scores[c] ?? 0) } : {}),
           unit: '',
           target: { on: 'value', op: '>=', limit: 100 },
           ...(lighthouseError ? { note: lighthouseError } : {}),
         }),
       ),
+      { name: 'Lighthouse Total Blocking Time (mobile, median)', ...withBaseline((r) => r.metrics.tbtMs), unit: 'ms' },
+      { name: 'Lighthouse main thread: style and layout (median)', ...withBaseline(styleLayout), unit: 'ms' },
+      { name: 'Lighthouse main thread: HTML parsing (median)', ...withBaseline((r) => r.mainThread.parseHTML), unit: 'ms' },
+      {
+        name: 'Lighthouse main thread: all work (median)',
+        ...withBaseline((r) => Object.values(r.mainThread).reduce((a, b) => a + b, 0)),
+        unit: 'ms',
+      },
+      { name: 'Lighthouse cumulative layout shift (median)', ...withBaseline((r) => r.metrics.cls), unit: '' },
+      { name: 'chapter page DOM elements', ...withBaseline((r) => r.domElements), unit: '' },
     ];
+    const perRun = (list: LighthouseRun[]) =>
+      list.map((r) => `${r.scores.performance} (${Math.round(r.metrics.tbtMs ?? 0)} ms)`).join(', ');
+    if (lighthouse.length > 1) notes.push(`Lighthouse performance of each run (Total Blocking Time): ${perRun(lighthouse)}.`);
+    if (baseline.length > 0) notes.push(`The baseline build (${baselineDir}), runs alternating with these: ${perRun(baseline)}.`);
     const failing = new Map<string, LighthouseRun['failing'][number]>();
     for (const r of lighthouse) for (const f of r.failing) failing.set(`${f.category}/${f.id}`, f);
     for (const f of failing.values())
@@ -158,6 +202,7 @@ export const scenario: Scenario = {
       settings: {
         page: CHAPTER,
         builtAt,
+        ...(baselineDir ? { baseline: baselineDir } : {}),
         lighthouseRuns: runs,
         chromium: CHROMIUM,
         chromeFlags: CHROME_FLAGS,
@@ -165,7 +210,7 @@ export const scenario: Scenario = {
         compressed: 'the larger of gzip -9 and brotli q11',
       },
       figures,
-      details: { chapter, labBundle: bundle, lighthouse, pageWeights: weights },
+      details: { chapter, labBundle: bundle, lighthouse, baseline, pageWeights: weights },
       notes: [
         `The chapter page's first load includes the lab panel's up-front part (loader and CSS, ${(larger(bundle.upfront.total) / 1024).toFixed(1)} KiB compressed); the rest of the panel loads when it scrolls into view.`,
         ...notes,
