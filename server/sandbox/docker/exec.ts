@@ -4,7 +4,6 @@ import { Writable, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineError, type ExecResult, type TerminalSession } from '../provider.ts';
 import { bounded, boundedOpen } from './engine.ts';
-import { ExecOutput, keysFrame, ptyCommand, sizeFrame } from './pty.ts';
 
 const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
@@ -176,21 +175,16 @@ export interface ShellOptions {
   engineTimeoutMs: number;
 }
 
-/**
- * `bash -l` on a pseudo-terminal of its own inside the host (pty.ts), behind a non-TTY exec: its size
- * travels in-band with the keys, its output in large chunks, and its exit status is the exec's.
- */
+/** `bash -l` on a pseudo-terminal. The hijacked engine connection is the output stream itself. */
 export async function openShell(docker: Docker, container: string, options: ShellOptions): Promise<TerminalSession> {
-  checkSize(options.cols, options.rows);
   const id = randomBytes(8).toString('hex');
-  const engineTty = process.env.ATELIER_TERMINAL_PTY === 'engine';
   const exec = await bounded('terminal exec create', options.engineTimeoutMs, (signal) =>
     docker.getContainer(container).exec({
-      Cmd: engineTty ? ['bash', '-l'] : ptyCommand(options.cols, options.rows, ['bash', '-l']),
+      Cmd: ['bash', '-l'],
       AttachStdin: true,
       AttachStdout: true,
       AttachStderr: true,
-      Tty: engineTty,
+      Tty: true,
       Env: [
         ...envList(options.env),
         'TERM=xterm-256color',
@@ -203,15 +197,14 @@ export async function openShell(docker: Docker, container: string, options: Shel
     } as Docker.ExecCreateOptions),
   );
   const socket = (await boundedOpen('terminal exec start', options.engineTimeoutMs, (signal) =>
-    exec.start({ hijack: true, stdin: true, Tty: engineTty, abortSignal: signal } as Docker.ExecStartOptions),
+    exec.start({ hijack: true, stdin: true, Tty: true, abortSignal: signal } as Docker.ExecStartOptions),
   )) as Duplex;
-  const output = engineTty ? socket : new ExecOutput(socket);
 
   const resize = async (cols: number, rows: number) => {
-    checkSize(cols, rows);
-    if (engineTty) {
-      await bounded('terminal resize', options.engineTimeoutMs, (signal) => exec.resize({ h: rows, w: cols, abortSignal: signal } as {}));
-    } else if (!socket.destroyed && socket.writable) socket.write(sizeFrame(cols, rows));
+    if (!(Number.isInteger(cols) && Number.isInteger(rows) && cols > 0 && rows > 0 && cols <= 1000 && rows <= 1000)) {
+      throw new RangeError(`bad terminal size ${cols}x${rows}`);
+    }
+    await bounded('terminal resize', options.engineTimeoutMs, (signal) => exec.resize({ h: rows, w: cols, abortSignal: signal } as {}));
   };
 
   const exited = new Promise<{ exitCode: number | null }>((resolve) => {
@@ -228,9 +221,9 @@ export async function openShell(docker: Docker, container: string, options: Shel
     id,
     labId: options.labId,
     host: options.host,
-    output,
+    output: socket,
     write(data) {
-      return socket.destroyed || !socket.writable || socket.write(engineTty ? data : keysFrame(data));
+      return socket.destroyed || !socket.writable || socket.write(data);
     },
     drained() {
       if (socket.destroyed || !socket.writableNeedDrain) return Promise.resolve();
@@ -247,15 +240,6 @@ export async function openShell(docker: Docker, container: string, options: Shel
     resize,
     close() {
       closing ??= (async () => {
-        if (!engineTty && !socket.destroyed) {
-          // The end of its input makes the helper hang the terminal up, as a closed window does.
-          socket.end();
-          const ended = await Promise.race([
-            exited.then(() => true),
-            new Promise<false>((r) => setTimeout(r, options.engineTimeoutMs, false)),
-          ]);
-          if (ended) return;
-        }
         if (!socket.destroyed) {
           // The engine keeps an exec running when its client disconnects: hang it up first.
           await runHangup(docker, container, id, options.engineTimeoutMs).catch(() => {});
@@ -267,23 +251,15 @@ export async function openShell(docker: Docker, container: string, options: Shel
     },
     exited,
   };
-  if (engineTty) {
-    try {
-      await resize(options.cols, options.rows);
-    } catch (err) {
-      await session.close();
-      throw err instanceof EngineError || err instanceof RangeError
-        ? err
-        : new EngineError(`terminal resize: ${(err as Error).message}`, { cause: err });
-    }
+  try {
+    await resize(options.cols, options.rows);
+  } catch (err) {
+    await session.close();
+    throw err instanceof EngineError || err instanceof RangeError
+      ? err
+      : new EngineError(`terminal resize: ${(err as Error).message}`, { cause: err });
   }
   return session;
-}
-
-function checkSize(cols: number, rows: number): void {
-  if (!(Number.isInteger(cols) && Number.isInteger(rows) && cols > 0 && rows > 0 && cols <= 1000 && rows <= 1000)) {
-    throw new RangeError(`bad terminal size ${cols}x${rows}`);
-  }
 }
 
 async function runHangup(docker: Docker, container: string, id: string, engineTimeoutMs: number): Promise<void> {
