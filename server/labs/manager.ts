@@ -148,7 +148,10 @@ export class LabManager {
     const definition = this.#definition(definitionId);
     const lab = await this.#inEngine(owner, definitionId);
     const start = this.#starts.get(owner, definitionId);
-    return !lab && start ? this.#starting(owner, definition, start) : lab;
+    if (!start) return lab;
+    // A start or a reset under way here: not ready until it ends, whatever the engine shows meanwhile
+    // (a reset's new hosts run before their services are prepared).
+    return lab ? { ...lab, state: 'partial' } : this.#starting(owner, definition, start);
   }
 
   async #inEngine(owner: string, definitionId: string): Promise<LabInfo | undefined> {

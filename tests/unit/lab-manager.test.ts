@@ -4,6 +4,10 @@
 // The same behaviour against Docker is in tests/integration/{manager,pool}.test.ts. Each test names
 // what it would catch.
 import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { parseLab, type Lab } from '../../sandbox/labs/schema.ts';
 import { NoRoomError, UnknownLabKindError } from '../../server/labs/errors.ts';
@@ -230,6 +234,44 @@ describe('reset', () => {
     // Catches: a reset that leaves the hosts as they were.
     assert.equal(engine.count('resetLab'), 1);
     for (const d of dirs()) assert.ok(!oldDirs.includes(d));
+  });
+
+  test('while a reset prepares the new hosts, the lab is found starting, not ready', async () => {
+    // A kind whose boot waits at a gate the test opens: the hosts run, their services are not ready.
+    const dir = mkdtempSync(join(tmpdir(), 'atelier-gate-'));
+    const gate = join(dir, 'gate');
+    execFileSync('mkfifo', [gate]);
+    const gated = parseLab('test:gated', {
+      id: 'gated',
+      title: 'gated',
+      chapter: 'test',
+      hosts: [{ name: 'box', workdir: '/tmp', boot: [`read -r _ < ${gate}`] }],
+      preview: { host: 'box', port: 80 },
+    });
+    defs.set(gated.id, gated);
+    cleanups.push(async () => {
+      defs.delete(gated.id);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const open = () => new Promise((ok) => execFile('sh', ['-c', `echo go > ${gate}`], ok));
+    const { m, labs } = setup();
+    const [lab] = await Promise.all([m.ensure('ann', gated.id), open()]);
+    const resetting = m.reset('ann', gated.id);
+    // The engine shows the new hosts running while their boot waits at the gate.
+    await within(
+      (async () => {
+        while ((await labs()).find((l) => l.labId === lab.labId)?.state !== 'ready') await new Promise((r) => setImmediate(r));
+      })(),
+      5000,
+      'the new hosts running mid-reset',
+    );
+    // Catches: the engine's view taken for ready mid-reset: the panel attached and the preview asked a
+    // web server not started yet (seen in CI as a 502 that never went away).
+    assert.equal((await m.find('ann', gated.id))?.labId, lab.labId);
+    assert.equal((await m.find('ann', gated.id))?.state, 'partial');
+    await open();
+    await resetting;
+    assert.equal((await m.find('ann', gated.id))?.state, 'ready');
   });
 
   test('a learner without a lab (or with an expired one) gets a new one', async () => {
