@@ -198,7 +198,8 @@ describe('a lab', () => {
   });
 
   test('opens a terminal: bash -l as root at the workdir, xterm-256color, resize followed by stty size', async () => {
-    const term = await provider.openTerminal(lab.labId, 'web', { cols: 101, rows: 31 });
+    // The manager passes the host's workdir (lab-hosts.ts); the provider knows no definition.
+    const term = await provider.openTerminal(lab.labId, 'web', { cols: 101, rows: 31, workdir: '/etc/nginx' });
     /** Types a line; its output, once it matches `re`. */
     const typed = async (line: string, re: RegExp) => {
       const out = outputMatching(term.output, re, 10_000);
