@@ -44,6 +44,11 @@ async function learnerPage(): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
+    // The browser runs on the engine's machine here: each lab's new bridge network is a change of this
+    // machine's addresses, and Chromium fails requests in flight then with ERR_NETWORK_CHANGED (seen once
+    // in CI on a site asset). A learner's browser is elsewhere; whether the panel still reached its
+    // prompt is what the test asserts.
+    if (m.text().includes('net::ERR_NETWORK_CHANGED')) return;
     if (m.type() === 'error' && !isPreviewUrl(server, m.location().url)) problems.push(`console: ${m.text()} (${m.location().url})`);
   });
   await page.goto(`${server.url}/05-fastcgi/`);
