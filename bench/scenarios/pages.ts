@@ -37,6 +37,8 @@ interface LighthouseRun {
   /** Lighthouse's main-thread breakdown, ms by group (styleLayout, parseHTML, scriptEvaluation…) */
   mainThread: Record<string, number>;
   domElements: number | undefined;
+  /** Lighthouse's long tasks (simulated on the phone), longest first: what Total Blocking Time is made of */
+  longTasks: { url: string; startMs: number; ms: number }[];
   warnings: string[];
 }
 
@@ -87,6 +89,11 @@ async function lighthouseRun(url: string): Promise<LighthouseRun> {
         ).map((i) => [i.group, Math.round(i.duration)]),
       ),
       domElements: lhr.audits['dom-size-insight']?.numericValue ?? lhr.audits['dom-size']?.numericValue,
+      longTasks: (
+        (lhr.audits['long-tasks']?.details as { items?: { url: string; startTime: number; duration: number }[] } | undefined)?.items ?? []
+      )
+        .slice(0, 8)
+        .map((t) => ({ url: t.url.replace(new URL(url).origin, ''), startMs: Math.round(t.startTime), ms: Math.round(t.duration) })),
       warnings: lhr.runWarnings,
     };
   } finally {
@@ -194,6 +201,11 @@ export const scenario: Scenario = {
       list.map((r) => `${r.scores.performance} (${Math.round(r.metrics.tbtMs ?? 0)} ms)`).join(', ');
     if (lighthouse.length > 1) notes.push(`Lighthouse performance of each run (Total Blocking Time): ${perRun(lighthouse)}.`);
     if (baseline.length > 0) notes.push(`The baseline build (${baselineDir}), runs alternating with these: ${perRun(baseline)}.`);
+    const worst = [...lighthouse].sort((a, b) => (b.metrics.tbtMs ?? 0) - (a.metrics.tbtMs ?? 0))[0];
+    if (worst && (worst.metrics.tbtMs ?? 0) > 0)
+      notes.push(
+        `Long tasks of the run with the most blocking (${Math.round(worst.metrics.tbtMs ?? 0)} ms; start and length in ms, as simulated on the phone): ${worst.longTasks.map((t) => `${t.url} at ${t.startMs}: ${t.ms}`).join('; ')}. Its main thread, ms: ${JSON.stringify(worst.mainThread)}.`,
+      );
     const failing = new Map<string, LighthouseRun['failing'][number]>();
     for (const r of lighthouse) for (const f of r.failing) failing.set(`${f.category}/${f.id}`, f);
     for (const f of failing.values())
