@@ -38,6 +38,7 @@ Remplacez la page d’accueil\u202F:
 export function labTemplate(slug: string, title: string, lab: string): string {
   return `// The lab of ${slug}: one host, web, running Nginx with Debian's default site.
 import { runs } from './common.ts';
+import { nginx } from './diagnoses.ts';
 import { defineLab } from './schema.ts';
 
 const PAGE = '/var/www/html/index.html';
@@ -72,6 +73,8 @@ export default defineLab({
       run: "curl -s -o /dev/null -w '%{http_code}' http://localhost/",
       expect: { stdoutIncludes: ['200'] },
       after: 'start',
+      // Why « Vérifier » fails, from the lab's real state (sandbox/labs/diagnoses.ts; docs/authoring.md).
+      diagnoses: [nginx.stopped({ after: 'start', host: 'web', run: 'service nginx stop' })],
     },
     {
       id: 'page',
@@ -80,6 +83,17 @@ export default defineLab({
       run: 'curl -s http://localhost/',
       expect: { stdoutIncludes: ['<h1>Bonjour</h1>'] },
       after: 'write-page',
+      diagnoses: [
+        nginx.stopped({ after: 'write-page', host: 'web', run: 'service nginx stop' }),
+        {
+          id: 'page-not-written',
+          host: 'web',
+          run: \`! grep -q '<h1>Bonjour</h1>' \${PAGE}\`,
+          explain: 'La page d’accueil (/var/www/html/index.html) ne contient pas encore <h1>Bonjour</h1>.',
+          hint: 'Lancez la commande de l’étape «\\u00a0Écrire la page d’accueil\\u00a0», puis vérifiez de nouveau.',
+          example: { after: 'start', host: 'web', run: 'true' },
+        },
+      ],
     },
   ],
 });
