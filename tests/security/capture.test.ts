@@ -12,7 +12,7 @@ import { getLab } from '../../sandbox/labs/index.ts';
 import { stepCommand } from '../../sandbox/labs/plan.ts';
 import { capabilityNames } from '../helpers/audit.ts';
 import { securityEnv, startBackend, type Backend } from '../helpers/backend.ts';
-import { removeScope } from '../helpers/engine.ts';
+import { pollUntil, removeScope } from '../helpers/engine.ts';
 import { Learner } from '../helpers/learner.ts';
 import { ensureSiteBuilt } from '../helpers/site-build.ts';
 
@@ -117,7 +117,13 @@ test('the capture helper: audited, out of reach, only its own lab, garbage-proof
   check((hc.Binds ?? []).length === 0 && helper.Mounts.length === 0, 'no mounts');
   check(hc.LogConfig?.Type === 'none', 'the engine keeps no copy of the traffic');
   check(helper.Config.Labels['atelier.lab-id'] === a.labId && !helper.Config.Labels['atelier.host'], 'labels: the lab’s, no host');
-  const status1 = readFileSync(`/proc/${helper.State.Pid}/status`, 'utf8');
+  // tcpdump opens its socket as root, then switches to its own user: read its status once it has.
+  const status1 = await pollUntil(
+    async () => readFileSync(`/proc/${helper.State.Pid}/status`, 'utf8'),
+    (text) => !/^Uid:\s*0\s/m.test(text),
+    10_000,
+    50,
+  );
   const field = (name: string) => new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(status1)?.[1] ?? '';
   check(
     capabilityNames(field('CapEff')).length === 0 && capabilityNames(field('CapPrm')).length === 0,

@@ -42,11 +42,22 @@ interface HostPlan {
   prepare: PreparePlan;
 }
 
-/** Like Promise.all, but waits for every call to settle before failing: nothing runs on after a failure. */
+/**
+ * Like Promise.all, but waits for every call to settle before failing: nothing runs on after a failure.
+ * The error is the first to happen, not the first in order: a host whose boot failed is the cause, the
+ * others then only time out waiting for its name.
+ */
 async function settled<T>(calls: Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(calls);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  let first: { reason: unknown } | undefined;
+  const results = await Promise.allSettled(
+    calls.map((call) =>
+      call.catch((reason: unknown) => {
+        first ??= { reason };
+        throw reason;
+      }),
+    ),
+  );
+  if (first) throw first.reason;
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
