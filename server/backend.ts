@@ -67,7 +67,15 @@ export function createBackend(
     });
   const previewStatuses = new PreviewStatuses();
   const api = labApi({
-    labs,
+    // A reset's hosts are new: the shells held for the old ones end with it (never resumed after).
+    labs: {
+      ...labs,
+      reset: async (learner, name) => {
+        const lab = await labs.reset(learner, name);
+        await gateway.endLab(lab.labId);
+        return lab;
+      },
+    },
     identity,
     allowedOrigins: settings.siteOrigins,
     createLimiter: new RateLimiter(settings.labCreatesPerMinute, settings.labCreatesPerMinute),

@@ -84,6 +84,16 @@ export class TerminalGateway {
     return true;
   }
 
+  /**
+   * Ends every shell held for this lab instance: after a reset its hosts are new, and a shell of the old
+   * ones (still held in its grace period, or still draining output it was sent) must never be resumed.
+   */
+  async endLab(labId: string): Promise<void> {
+    const ending = [...this.#sessions].filter(([key]) => key.split('\u0000')[1] === labId);
+    for (const [key] of ending) this.#sessions.delete(key);
+    await Promise.all(ending.map(([, s]) => s.close()));
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#heartbeat);
     for (const ws of this.#wss.clients) ws.terminate();
